@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backend/gemm.h"
+#include "ops/gemm.h"
 #include "cli/cli.h"
 #include "core/check.h"
 

@@ -8,7 +8,7 @@
 #include <omp.h>
 #include <string.h>
 
-#include "backend/gemm.h"
+#include "ops/gemm.h"
 #include "ops/ops.h"
 
 size_t tf_attention_scratch(int N, int threads) { return (size_t)N * N * (size_t)threads; }

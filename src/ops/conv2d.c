@@ -8,7 +8,7 @@
 #include <omp.h>
 #include <string.h>
 
-#include "backend/gemm.h"
+#include "ops/gemm.h"
 #include "core/check.h"
 #include "ops/ops.h"
 

@@ -2,7 +2,7 @@
  * One GEMM each way; the provider threads it. Must not know about models. */
 #include <string.h>
 
-#include "backend/gemm.h"
+#include "ops/gemm.h"
 #include "ops/ops.h"
 
 void tf_linear_fwd(int B, int Di, int Do, const float *x, const float *w, const float *b, float *y) {

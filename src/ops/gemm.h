@@ -6,8 +6,8 @@
  * gemm.c knows which one it is. Called inside an OpenMP parallel region the
  * providers run single-threaded, which is how the ops use it.
  */
-#ifndef TF_BACKEND_GEMM_H
-#define TF_BACKEND_GEMM_H
+#ifndef TF_OPS_GEMM_H
+#define TF_OPS_GEMM_H
 
 void tf_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
               int lda, const float *B, int ldb, float beta, float *C, int ldc);

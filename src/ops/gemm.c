@@ -2,7 +2,7 @@
  * Why oneDNN by default: Debian's OpenBLAS 0.3.21 picks slow kernels on current
  * CPUs it does not recognise (30-100 GFLOP/s per core), while oneDNN JIT-compiles
  * for the ISA it detects (about 190 GFLOP/s per core measured on AVX-512 here). */
-#include "backend/gemm.h"
+#include "ops/gemm.h"
 
 #include <stdio.h>
 
