@@ -77,6 +77,7 @@ void tf_groupnorm_bwd(int B, int C, int N, int G, int silu, const float *x, cons
                 s1 += gm * dbt;
                 s2 += gm * dg;
             }
+            if (!dx) continue;
             float m1 = (float)(s1 / (double)gs), m2 = (float)(s2 / (double)gs);
             float *dxg = dx + off;
             for (int c = 0; c < cg; c++) {

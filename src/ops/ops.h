@@ -40,7 +40,8 @@ void tf_linear_bwd(int B, int Di, int Do, const float *x, const float *w, const 
                    int acc, float *dw, float *db);
 
 /* ---- group norm (+ optional fused SiLU): y = act(gamma * (x - mu) * rstd + beta) --------------
- * mean/rstd [B*G] are saved for backward; with silu the pre-activation is recomputed. */
+ * mean/rstd [B*G] are saved for backward; with silu the pre-activation is recomputed.
+ * dx may be NULL. */
 void tf_groupnorm_fwd(int B, int C, int N, int G, float eps, int silu, const float *x,
                       const float *gamma, const float *beta, float *y, float *mean, float *rstd);
 void tf_groupnorm_bwd(int B, int C, int N, int G, int silu, const float *x, const float *gamma,
