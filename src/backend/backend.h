@@ -16,6 +16,9 @@
 #include "ops/ops.h"
 
 typedef struct {
+    size_t (*conv2d_plan)(TfConvShape *);
+    void (*conv2d_unplan)(TfConvShape *);
+    const char *(*conv2d_impl_name)(const TfConvShape *);
     void (*conv2d_fwd)(const TfConvShape *, const float *, const float *, const float *, float *, float *);
     void (*conv2d_bwd)(const TfConvShape *, const float *, const float *, const float *, float *, int,
                        float *, float *, float *);
@@ -25,7 +28,8 @@ typedef struct {
     void (*groupnorm_fwd)(int, int, int, int, float, int, const float *, const float *, const float *,
                           float *, float *, float *);
     void (*groupnorm_bwd)(int, int, int, int, int, const float *, const float *, const float *,
-                          const float *, const float *, const float *, float *, int, float *, float *);
+                          const float *, const float *, const float *, float *, int, float *, float *,
+                          float *);
     void (*silu_fwd)(size_t, const float *, float *);
     void (*silu_bwd)(size_t, const float *, const float *, float *, int);
     void (*add_fwd)(size_t, const float *, const float *, float *);
@@ -44,6 +48,8 @@ typedef struct {
     void (*attention_fwd)(int, int, int, int, const float *, float *, float *);
     void (*attention_bwd)(int, int, int, int, const float *, const float *, const float *, float *, int,
                           float *);
+    void (*nchw_to_nhwc)(int, int, int, const float *, float *, int);
+    void (*nhwc_to_nchw)(int, int, int, const float *, float *, int);
     void (*timestep_embed_fwd)(int, int, float, float, const float *, float *);
     void (*embedding_fwd)(int, int, int, const int32_t *, const float *, float *);
     void (*embedding_bwd)(int, int, int, const int32_t *, const float *, float *);

@@ -24,6 +24,8 @@ static TfBackend g_cpu = {
     .download = cpu_copy,
     .sync = cpu_sync,
     .ops = {
+        .conv2d_plan = tf_conv2d_plan, .conv2d_unplan = tf_conv2d_unplan,
+        .conv2d_impl_name = tf_conv2d_impl_name,
         .conv2d_fwd = tf_conv2d_fwd, .conv2d_bwd = tf_conv2d_bwd,
         .linear_fwd = tf_linear_fwd, .linear_bwd = tf_linear_bwd,
         .groupnorm_fwd = tf_groupnorm_fwd, .groupnorm_bwd = tf_groupnorm_bwd,
@@ -35,6 +37,7 @@ static TfBackend g_cpu = {
         .avgpool_fwd = tf_avgpool_fwd, .avgpool_bwd = tf_avgpool_bwd,
         .maxpool_fwd = tf_maxpool_fwd, .maxpool_bwd = tf_maxpool_bwd,
         .attention_fwd = tf_attention_fwd, .attention_bwd = tf_attention_bwd,
+        .nchw_to_nhwc = tf_nchw_to_nhwc, .nhwc_to_nchw = tf_nhwc_to_nchw,
         .timestep_embed_fwd = tf_timestep_embed_fwd,
         .embedding_fwd = tf_embedding_fwd, .embedding_bwd = tf_embedding_bwd,
         .dropout_fwd = tf_dropout_fwd, .dropout_bwd = tf_dropout_bwd,

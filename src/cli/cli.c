@@ -1,4 +1,5 @@
-/* cli.c - dispatch `tinyflow <command>` to the command's entry point, print usage. */
+/* cli.c - dispatch `tinyflow <command>` to the command's entry point, print usage.
+ * Knows the command table only; each command parses its own arguments. */
 #include "cli/cli.h"
 
 #include <stdio.h>
@@ -13,6 +14,12 @@ typedef struct {
 } TfCommand;
 
 static const TfCommand k_commands[] = {
+    {"train", tf_cmd_train, "train a flow-matching model (not yet available in this build)"},
+    {"sample", tf_cmd_sample, "draw samples with an ODE solver (not yet available in this build)"},
+    {"fid", tf_cmd_fid, "Frechet distance of samples to the data (not yet available in this build)"},
+    {"classifier", tf_cmd_classifier, "train the feature classifier for fid (not yet available in this build)"},
+    {"likelihood", tf_cmd_likelihood, "exact log-likelihood through the ODE (not yet available in this build)"},
+    {"data", tf_cmd_data, "fetch a dataset, describe it, or verify its files"},
     {"info", tf_cmd_info, "version, GEMM provider and its ISA, threads, MPI library, CUDA"},
 };
 
@@ -20,7 +27,9 @@ static void usage(FILE *out) {
     fprintf(out, "usage: tinyflow <command> [options] [overrides]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof k_commands / sizeof k_commands[0]; i++)
         fprintf(out, "  %-12s %s\n", k_commands[i].name, k_commands[i].summary);
-    fprintf(out, "\n`tinyflow <command> --help` describes one command.\n");
+    fprintf(out, "\n`tinyflow <command> --help` describes one command, with examples.\n"
+                 "Config-driven commands take Hydra-style overrides: tinyflow train experiment=moons optim.lr=1e-3\n"
+                 "Exit codes: 0 success, 2 usage or config error, 1 other failures.\n");
 }
 
 int tf_cli_main(int argc, char **argv) {

@@ -363,10 +363,23 @@ void tf_format_float(double v, char *buf, size_t cap) {
         snprintf(buf, cap, "%.*g", prec, v);
         if (strtod(buf, NULL) == v) break;
     }
-    /* "1e-05" reads back as a float under both rule sets; "3" needs a ".0". */
-    if (!strpbrk(buf, ".eE")) {
+    /* Plain digits rather than "2e+01" for ordinary magnitudes. */
+    if (strpbrk(buf, "eE") && fabs(v) >= 1e-4 && fabs(v) < 1e16) {
+        for (int dec = 0; dec <= 20; dec++) {
+            snprintf(buf, cap, "%.*f", dec, v);
+            if (strtod(buf, NULL) == v) break;
+        }
+    }
+    /* "3" -> "3.0" and "1e-05" -> "1.0e-05", so that YAML 1.1 readers see a float too. */
+    if (!strchr(buf, '.')) {
         size_t L = strlen(buf);
-        if (L + 2 < cap) memcpy(buf + L, ".0", 3);
+        char *e = strpbrk(buf, "eE");
+        size_t at = e ? (size_t)(e - buf) : L;
+        if (L + 3 <= cap) {
+            memmove(buf + at + 2, buf + at, L - at + 1);
+            buf[at] = '.';
+            buf[at + 1] = '0';
+        }
     }
 }
 

@@ -94,7 +94,7 @@ static void cfg_velocity_vjp(void *ctx, int n, const float *x, float t, const in
     }
 }
 
-void tf_cfg_init(TfCfgModel *c, const TfVelocityModel *inner, float w, int num_classes, int max_batch) {
+void tf_guidance_init(TfCfgModel *c, const TfVelocityModel *inner, float w, int num_classes, int max_batch) {
     tf_velocity_check(inner);
     if (!isfinite(w)) tf_die_usage("use a finite guidance weight, e.g. 0 (off) to 4", "CFG weight w = %g", (double)w);
     if (num_classes <= 0)
@@ -119,7 +119,7 @@ void tf_cfg_init(TfCfgModel *c, const TfVelocityModel *inner, float w, int num_c
     c->model.max_batch = c->cap;
 }
 
-void tf_cfg_free(TfCfgModel *c) {
+void tf_guidance_free(TfCfgModel *c) {
     free(c->x2); free(c->v2); free(c->cot2); free(c->g2); free(c->labels2);
     memset(c, 0, sizeof *c);
 }

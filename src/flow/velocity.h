@@ -35,7 +35,7 @@ void tf_velocity_eval_vjp(const TfVelocityModel *m, int n, const float *x, float
                           const float *cot, float *v, float *xgrad);
 
 /* ---- classifier-free guidance ---------------------------------------------------------------
- * After tf_cfg_init, c->model is the guided field; it keeps a pointer to c, so do not move or copy
+ * After tf_guidance_init, c->model is the guided field; it keeps a pointer to c, so do not move or copy
  * *c. Its labels must not be NULL and lie in [0, num_classes]. With w = 0 it makes one conditional
  * call of n samples (no null branch). Training uses tf_draw_label_dropout (draw.h) with the same
  * null label num_classes. The VJP is supported when the inner model has one:
@@ -51,8 +51,8 @@ typedef struct {
     float *x2, *v2, *cot2, *g2; /* [2 cap][D] */
     int *labels2;               /* [2 cap] */
 } TfCfgModel;
-void tf_cfg_init(TfCfgModel *c, const TfVelocityModel *inner, float w, int num_classes, int max_batch);
-void tf_cfg_free(TfCfgModel *c);
+void tf_guidance_init(TfCfgModel *c, const TfVelocityModel *inner, float w, int num_classes, int max_batch);
+void tf_guidance_free(TfCfgModel *c);
 
 /* ---- schedule transform ---------------------------------------------------------------------
  * st->model is the field under `target` of a model trained under `trained` (tf_schedule_map):

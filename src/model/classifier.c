@@ -7,7 +7,8 @@
 void tf_classifier_build(TfTape *tp, const TfModelConfig *c) {
     const int w = c->width;
     tp->input = tf_tape_tensor(tp, c->in_ch, c->image_size, c->image_size);
-    int h = tp->input;
+    tp->t[tp->input].nhwc = 0; /* the user's layout */
+    int h = tf_to_nhwc(tp, tp->input);
     int groups = c->groups;
     for (int s = 0; s < 3; s++) {
         int ch = w << s;

@@ -8,6 +8,7 @@
 void tf_mlp_build(TfTape *tp, const TfModelConfig *c) {
     const int D = tf_model_sample_dim(c);
     tp->input = tf_tape_tensor(tp, c->in_ch, c->image_size, c->image_size);
+    tp->t[tp->input].nhwc = 0; /* flattened in the user's (NCHW) order */
     int e = tf_timestep_embed(tp, c->temb_dim, 1000.0f, 10000.0f);
     int h = tf_linear(tp, "in", tp->input, c->hidden, 1);
     h = tf_add(tp, h, tf_linear(tp, "time", e, c->hidden, 1));

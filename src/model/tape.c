@@ -84,7 +84,15 @@ static int new_tensor(TfTape *tp, const int shape[4], size_t numel, int is_int) 
 
 int tf_tape_tensor(TfTape *tp, int C, int H, int W) {
     int s[4] = {tp->batch, C, H, W};
-    return new_tensor(tp, s, (size_t)tp->batch * C * H * W, 0);
+    int id = new_tensor(tp, s, (size_t)tp->batch * C * H * W, 0);
+    tp->t[id].nhwc = 1; /* feature maps are channels-last unless a boundary node says otherwise */
+    return id;
+}
+
+/* Ops on feature maps need their inputs channels-last. Vectors ([B, D, 1, 1]) are both. */
+static void need_nhwc(const TfTape *tp, int x, const char *what) {
+    if (!tp->t[x].nhwc && (tp->t[x].shape[2] > 1 || tp->t[x].shape[3] > 1))
+        tf_die("%s needs a channels-last input; insert tf_to_nhwc() at the model input", what);
 }
 
 static int aux_tensor(TfTape *tp, size_t numel, int is_int) {
@@ -109,11 +117,12 @@ static TfNode *new_node(TfTape *tp, TfNodeKind kind, int in0, int in1, int out) 
 #define D_(id) (tp->t[id].shape[1] * tp->t[id].shape[2] * tp->t[id].shape[3])
 
 int tf_conv(TfTape *tp, const char *name, int x, int cout, int k, int stride, int pad, int bias) {
+    need_nhwc(tp, x, "conv2d");
     TfConvShape cs = tf_conv_shape(tp->batch, C_(x), H_(x), W_(x), cout, k, stride, pad);
     int y = tf_tape_tensor(tp, cout, cs.Ho, cs.Wo);
     TfNode *n = new_node(tp, TF_NODE_CONV, x, -1, y);
     n->conv = cs;
-    n->scratch = tf_conv2d_scratch(&cs, cs.threads);
+    n->scratch = tp->be->ops.conv2d_plan(&n->conv);
     int fan_in = C_(x) * k * k;
     tf_tape_push(tp, "%s", name);
     int ws[4] = {cout, C_(x), k, k}, bs[1] = {cout};
@@ -143,9 +152,13 @@ int tf_groupnorm(TfTape *tp, const char *name, int x, int groups, int silu) {
         tf_die_usage("choose model.groups so that it divides every channel count (base_ch * ch_mult)",
                      "group norm %s%s%s: %d channels are not divisible into %d groups", tp->prefix,
                      tp->prefix[0] ? "." : "", name, C_(x), groups);
+    if (C_(x) > TF_GN_MAX_CHANNELS)
+        tf_die_usage("use fewer channels", "group norm %s: %d channels exceed %d", name, C_(x), TF_GN_MAX_CHANNELS);
+    need_nhwc(tp, x, "group norm");
     int y = tf_tape_tensor(tp, C_(x), H_(x), W_(x));
     int m = aux_tensor(tp, (size_t)tp->batch * groups, 0), r = aux_tensor(tp, (size_t)tp->batch * groups, 0);
     TfNode *n = new_node(tp, TF_NODE_GROUPNORM, x, -1, y);
+    n->scratch = tf_groupnorm_scratch(tp->batch, C_(x));
     n->aux[0] = m; n->aux[1] = r;
     n->ip[0] = groups; n->ip[1] = silu;
     n->fp[0] = 1e-5f;
@@ -174,12 +187,16 @@ int tf_add(TfTape *tp, int a, int b) {
 
 int tf_bcast_add(TfTape *tp, int x, int v) {
     if (D_(v) != C_(x)) tf_die("broadcast add: vector of %d for %d channels", D_(v), C_(x));
+    if (C_(x) > TF_GN_MAX_CHANNELS) tf_die_usage("use fewer channels", "broadcast add: %d channels exceed %d", C_(x), TF_GN_MAX_CHANNELS);
+    need_nhwc(tp, x, "broadcast add");
     int y = tf_tape_tensor(tp, C_(x), H_(x), W_(x));
     new_node(tp, TF_NODE_BCAST_ADD, x, v, y);
     return y;
 }
 
 int tf_concat(TfTape *tp, int a, int b) {
+    need_nhwc(tp, a, "concat");
+    need_nhwc(tp, b, "concat");
     if (H_(a) != H_(b) || W_(a) != W_(b)) tf_die("concat: spatial sizes differ (%dx%d vs %dx%d)", H_(a), W_(a), H_(b), W_(b));
     int y = tf_tape_tensor(tp, C_(a) + C_(b), H_(a), W_(a));
     new_node(tp, TF_NODE_CONCAT, a, b, y);
@@ -187,12 +204,14 @@ int tf_concat(TfTape *tp, int a, int b) {
 }
 
 int tf_upsample2(TfTape *tp, int x) {
+    need_nhwc(tp, x, "upsample");
     int y = tf_tape_tensor(tp, C_(x), 2 * H_(x), 2 * W_(x));
     new_node(tp, TF_NODE_UPSAMPLE2, x, -1, y);
     return y;
 }
 
 static int pool(TfTape *tp, TfNodeKind kind, int x, int k, int s) {
+    need_nhwc(tp, x, "pooling");
     if (k <= 0 || s <= 0 || k > H_(x) || k > W_(x))
         tf_die_usage("check the classifier configuration", "pooling window %d stride %d does not fit %dx%d", k, s, H_(x), W_(x));
     int y = tf_tape_tensor(tp, C_(x), (H_(x) - k) / s + 1, (W_(x) - k) / s + 1);
@@ -205,6 +224,7 @@ int tf_avgpool(TfTape *tp, int x, int k, int s) { return pool(tp, TF_NODE_AVGPOO
 int tf_maxpool(TfTape *tp, int x, int k, int s) { return pool(tp, TF_NODE_MAXPOOL, x, k, s); }
 
 int tf_attention(TfTape *tp, int qkv, int heads) {
+    need_nhwc(tp, qkv, "attention");
     if (C_(qkv) % 3) tf_die("attention: qkv has %d channels, not a multiple of 3", C_(qkv));
     int C = C_(qkv) / 3, N = H_(qkv) * W_(qkv);
     if (heads <= 0 || C % heads)
@@ -244,6 +264,19 @@ int tf_dropout(TfTape *tp, int x, float p) {
     TfNode *n = new_node(tp, TF_NODE_DROPOUT, x, -1, y);
     n->fp[0] = p;
     n->ip[0] = ++tp->dropout_salt;
+    return y;
+}
+
+int tf_to_nhwc(TfTape *tp, int x) {
+    int y = tf_tape_tensor(tp, C_(x), H_(x), W_(x));
+    new_node(tp, TF_NODE_TO_NHWC, x, -1, y);
+    return y;
+}
+
+int tf_to_nchw(TfTape *tp, int x) {
+    int y = tf_tape_tensor(tp, C_(x), H_(x), W_(x));
+    tp->t[y].nhwc = 0;
+    new_node(tp, TF_NODE_TO_NCHW, x, -1, y);
     return y;
 }
 

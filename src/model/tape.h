@@ -40,12 +40,13 @@ typedef struct {
     size_t goffset;         /* floats into the activation-gradient arena, or SIZE_MAX */
     int needs_grad;
     int is_int;             /* int32 payload (max-pool indices) */
+    int nhwc;               /* stored channels-last (every feature map inside a model) */
 } TfTensorInfo;
 
 typedef enum {
     TF_NODE_CONV, TF_NODE_LINEAR, TF_NODE_GROUPNORM, TF_NODE_SILU, TF_NODE_ADD, TF_NODE_BCAST_ADD,
     TF_NODE_CONCAT, TF_NODE_UPSAMPLE2, TF_NODE_AVGPOOL, TF_NODE_MAXPOOL, TF_NODE_ATTENTION,
-    TF_NODE_TIMESTEP_EMBED, TF_NODE_EMBEDDING, TF_NODE_DROPOUT
+    TF_NODE_TIMESTEP_EMBED, TF_NODE_EMBEDDING, TF_NODE_DROPOUT, TF_NODE_TO_NHWC, TF_NODE_TO_NCHW
 } TfNodeKind;
 
 typedef struct {
@@ -90,6 +91,8 @@ typedef struct TfTape {
     /* dropout keying, set by the caller before each forward */
     int training;
     uint64_t seed, step, sample0;
+    /* optional per-node-kind timing (seconds; [kind][0]=forward, [1]=backward), or NULL */
+    double (*profile)[2];
     /* naming */
     char prefix[TF_NAME_MAX];
     int prefix_len[16], depth; /* prefix lengths before each push */
@@ -120,6 +123,10 @@ int tf_attention(TfTape *tp, int qkv, int heads); /* qkv [B,3C,H,W] -> [B,C,H,W]
 int tf_timestep_embed(TfTape *tp, int dim, float scale, float max_period); /* from tp->time */
 int tf_embedding(TfTape *tp, const char *name, int rows, int dim);       /* from tp->labels */
 int tf_dropout(TfTape *tp, int x, float p);
+/* Layout conversion at a model's boundary: the user's NCHW <-> the ops' channels-last.
+ * Shapes stay logical [B, C, H, W]; `nhwc` marks how a tensor is stored. */
+int tf_to_nhwc(TfTape *tp, int x);
+int tf_to_nchw(TfTape *tp, int x);
 
 /* Plan gradients and memory, allocate everything, initialise parameters from `seed`
  * (unless they are borrowed from `share`, another finished tape of the same architecture). */
@@ -140,5 +147,10 @@ int tf_tape_find_param(const TfTape *tp, const char *name); /* -1 if absent */
 /* (Re)initialise all parameters deterministically from seed (PyTorch default init rules). */
 void tf_tape_init_params(TfTape *tp, uint64_t seed);
 size_t tf_tape_bytes(const TfTape *tp); /* all arenas together */
+#define TF_NODE_KINDS 16
+const char *tf_node_kind_name(TfNodeKind k);
+/* Print the profile table (if profiling was enabled by pointing tp->profile at a
+ * double[TF_NODE_KINDS][2] array) to stdout. */
+void tf_tape_print_profile(const TfTape *tp);
 
 #endif

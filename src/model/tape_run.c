@@ -1,6 +1,8 @@
 /* tape_run.c - planning, allocation, initialisation and execution of a built tape.
  * Dispatches each node kind to the backend's op table; knows no architecture. */
 #include <math.h>
+#include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +108,8 @@ void tf_tape_finish(TfTape *tp, uint64_t seed, const TfTape *share) {
 
 void tf_tape_free(TfTape *tp) {
     const TfBackend *be = tp->be;
+    for (int i = 0; i < tp->n_nodes; i++)
+        if (tp->nodes[i].kind == TF_NODE_CONV && be) be->ops.conv2d_unplan(&tp->nodes[i].conv);
     if (be) {
         if (tp->owns_params) { be->release(tp->param); be->release(tp->grad); }
         be->release(tp->act);
@@ -137,11 +141,32 @@ static float *gptr(const TfTape *tp, int id) {
 #define SH(id, k) (tp->t[id].shape[k])
 #define DIM(id) (SH(id, 1) * SH(id, 2) * SH(id, 3))
 
+const char *tf_node_kind_name(TfNodeKind k) {
+    static const char *names[TF_NODE_KINDS] = {"conv", "linear", "groupnorm", "silu", "add", "bcast_add",
+        "concat", "upsample2", "avgpool", "maxpool", "attention", "timestep_embed", "embedding", "dropout",
+        "to_nhwc", "to_nchw"};
+    return (unsigned)k < TF_NODE_KINDS ? names[k] : "?";
+}
+
+void tf_tape_print_profile(const TfTape *tp) {
+    if (!tp->profile) return;
+    double tot = 0.0;
+    for (int k = 0; k < TF_NODE_KINDS; k++) tot += tp->profile[k][0] + tp->profile[k][1];
+    printf("%-16s %10s %10s %6s\n", "node kind", "fwd s", "bwd s", "share");
+    for (int k = 0; k < TF_NODE_KINDS; k++)
+        if (tp->profile[k][0] + tp->profile[k][1] > 0)
+            printf("%-16s %10.3f %10.3f %5.1f%%\n", tf_node_kind_name((TfNodeKind)k), tp->profile[k][0],
+                   tp->profile[k][1], 100.0 * (tp->profile[k][0] + tp->profile[k][1]) / tot);
+}
+
+static double wall(void) { return omp_get_wtime(); }
+
 void tf_tape_forward(TfTape *tp) {
     const TfOps *o = &tp->be->ops;
     const int B = tp->batch;
     for (int i = 0; i < tp->n_nodes; i++) {
         const TfNode *n = &tp->nodes[i];
+        double t0 = tp->profile ? wall() : 0.0;
         int x = n->in[0], x2 = n->in[1], y = n->out;
         switch (n->kind) {
         case TF_NODE_CONV: o->conv2d_fwd(&n->conv, X(x), P(n->w), P(n->b), X(y), tp->scratch); break;
@@ -167,7 +192,10 @@ void tf_tape_forward(TfTape *tp) {
                 o->dropout_fwd(B, (size_t)DIM(x), n->fp[0], tp->seed, tp->step, tp->sample0, (uint32_t)n->ip[0], X(x), X(y));
             else tp->be->upload(X(y), X(x), sizeof(float) * tp->t[x].numel);
             break;
+        case TF_NODE_TO_NHWC: o->nchw_to_nhwc(B, SH(x, 1), SH(x, 2) * SH(x, 3), X(x), X(y), 0); break;
+        case TF_NODE_TO_NCHW: o->nhwc_to_nchw(B, SH(x, 1), SH(x, 2) * SH(x, 3), X(x), X(y), 0); break;
         }
+        if (tp->profile) { tp->be->sync(); tp->profile[n->kind][0] += wall() - t0; }
     }
 }
 
@@ -183,6 +211,7 @@ void tf_tape_backward(TfTape *tp) {
         int x = n->in[0], x2 = n->in[1], y = n->out;
         if (!tp->t[y].needs_grad) continue;
         float *dy = G(y);
+        double t0 = tp->profile ? wall() : 0.0;
         switch (n->kind) {
         case TF_NODE_CONV:
             o->conv2d_bwd(&n->conv, X(x), P(n->w), dy, G(x), n->acc[0], PG(n->w), PG(n->b), tp->scratch);
@@ -190,7 +219,7 @@ void tf_tape_backward(TfTape *tp) {
         case TF_NODE_LINEAR: o->linear_bwd(B, DIM(x), DIM(y), X(x), P(n->w), dy, G(x), n->acc[0], PG(n->w), PG(n->b)); break;
         case TF_NODE_GROUPNORM:
             o->groupnorm_bwd(B, SH(x, 1), SH(x, 2) * SH(x, 3), n->ip[0], n->ip[1], X(x), P(n->w), P(n->b),
-                             X(n->aux[0]), X(n->aux[1]), dy, G(x), n->acc[0], PG(n->w), PG(n->b));
+                             X(n->aux[0]), X(n->aux[1]), dy, G(x), n->acc[0], PG(n->w), PG(n->b), tp->scratch);
             break;
         case TF_NODE_SILU: if (G(x)) o->silu_bwd(tp->t[x].numel, X(x), dy, G(x), n->acc[0]); break;
         case TF_NODE_ADD: o->add_bwd(tp->t[x].numel, dy, G(x), n->acc[0], G(x2), n->acc[1]); break;
@@ -214,6 +243,9 @@ void tf_tape_backward(TfTape *tp) {
                 o->dropout_bwd(B, (size_t)DIM(x), n->fp[0], tp->seed, tp->step, tp->sample0, (uint32_t)n->ip[0], dy, G(x), n->acc[0]);
             else o->add_bwd(tp->t[x].numel, dy, G(x), n->acc[0], NULL, 0);
             break;
+        case TF_NODE_TO_NHWC: if (G(x)) o->nhwc_to_nchw(B, SH(x, 1), SH(x, 2) * SH(x, 3), dy, G(x), n->acc[0]); break;
+        case TF_NODE_TO_NCHW: if (G(x)) o->nchw_to_nhwc(B, SH(x, 1), SH(x, 2) * SH(x, 3), dy, G(x), n->acc[0]); break;
         }
+        if (tp->profile) { tp->be->sync(); tp->profile[n->kind][1] += wall() - t0; }
     }
 }

@@ -56,7 +56,8 @@ void tf_unet_build(TfTape *tp, const TfModelConfig *c) {
     u.temb_act = tf_silu(tp, e);
 
     tp->input = tf_tape_tensor(tp, c->in_ch, S, S);
-    int h = tf_conv(tp, "stem", tp->input, C, 3, 1, 1, 1);
+    tp->t[tp->input].nhwc = 0; /* the user's layout */
+    int h = tf_conv(tp, "stem", tf_to_nhwc(tp, tp->input), C, 3, 1, 1, 1);
     int skips[4 * TF_MAX_LEVELS * 8], ns = 0, res = S;
     skips[ns++] = h;
     for (int i = 0; i < c->n_mult; i++) {
@@ -103,7 +104,7 @@ void tf_unet_build(TfTape *tp, const TfModelConfig *c) {
     TF_ASSERT(ns == 0);
     h = tf_groupnorm(tp, "out_norm", h, c->groups, 1);
     int pout = tp->n_params;
-    tp->output = tf_conv(tp, "out_conv", h, c->in_ch, 3, 1, 1, 1);
+    tp->output = tf_to_nchw(tp, tf_conv(tp, "out_conv", h, c->in_ch, 3, 1, 1, 1));
     if (c->zero_init) {
         tp->params[pout].init = TF_INIT_ZERO;
         tp->params[pout + 1].init = TF_INIT_ZERO;

@@ -3,18 +3,18 @@
 #include <math.h>
 #include <string.h>
 
+#include "ops/fastmath.h"
 #include "ops/ops.h"
 
 void tf_silu_fwd(size_t n, const float *x, float *y) {
 #pragma omp parallel for schedule(static) if (n > 65536)
-    for (size_t i = 0; i < n; i++) y[i] = x[i] / (1.0f + expf(-x[i]));
+    for (size_t i = 0; i < n; i++) y[i] = tf_siluf(x[i]);
 }
 
 void tf_silu_bwd(size_t n, const float *x, const float *dy, float *dx, int acc) {
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (size_t i = 0; i < n; i++) {
-        float s = 1.0f / (1.0f + expf(-x[i]));
-        float v = dy[i] * s * (1.0f + x[i] * (1.0f - s));
+        float v = dy[i] * tf_silu_grad(x[i]);
         dx[i] = acc ? dx[i] + v : v;
     }
 }
@@ -37,32 +37,39 @@ void tf_add_bwd(size_t n, const float *dy, float *da, int acc_a, float *db, int 
 }
 
 void tf_bcast_fwd(int B, int C, int N, int mul, const float *x, const float *v, float *y) {
-#pragma omp parallel for schedule(static) collapse(2)
-    for (int b = 0; b < B; b++)
-        for (int c = 0; c < C; c++) {
-            size_t off = ((size_t)b * C + c) * N;
-            float s = v[b * C + c];
-            if (mul) for (int n = 0; n < N; n++) y[off + n] = x[off + n] * s;
-            else for (int n = 0; n < N; n++) y[off + n] = x[off + n] + s;
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++) {
+        const float *vb = v + (size_t)b * C;
+        for (int n = 0; n < N; n++) {
+            size_t off = ((size_t)b * N + n) * C;
+            if (mul) for (int c = 0; c < C; c++) y[off + c] = x[off + c] * vb[c];
+            else for (int c = 0; c < C; c++) y[off + c] = x[off + c] + vb[c];
         }
+    }
 }
 
 void tf_bcast_bwd(int B, int C, int N, int mul, const float *x, const float *v, const float *dy,
                   float *dx, int acc_x, float *dv, int acc_v) {
-#pragma omp parallel for schedule(static) collapse(2)
-    for (int b = 0; b < B; b++)
-        for (int c = 0; c < C; c++) {
-            size_t off = ((size_t)b * C + c) * N;
-            float s = v[b * C + c];
-            double red = 0.0;
-            for (int n = 0; n < N; n++) {
-                float g = dy[off + n];
-                red += mul ? (double)g * x[off + n] : (double)g;
-                if (dx) {
-                    float d = mul ? g * s : g;
-                    dx[off + n] = acc_x ? dx[off + n] + d : d;
-                }
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++) {
+        const float *vb = v + (size_t)b * C;
+        double red[TF_GN_MAX_CHANNELS];
+        for (int c = 0; c < C; c++) red[c] = 0.0;
+        for (int n = 0; n < N; n++) {
+            size_t off = ((size_t)b * N + n) * C;
+            const float *g = dy + off;
+            if (mul) for (int c = 0; c < C; c++) red[c] += (double)g[c] * x[off + c];
+            else for (int c = 0; c < C; c++) red[c] += g[c];
+            if (dx) {
+                float *d = dx + off;
+                if (mul) { for (int c = 0; c < C; c++) d[c] = (acc_x ? d[c] : 0.0f) + g[c] * vb[c]; }
+                else if (acc_x) { for (int c = 0; c < C; c++) d[c] += g[c]; }
+                else memcpy(d, g, sizeof(float) * C);
             }
-            if (dv) dv[b * C + c] = acc_v ? dv[b * C + c] + (float)red : (float)red;
         }
+        if (dv) {
+            float *o = dv + (size_t)b * C;
+            for (int c = 0; c < C; c++) o[c] = acc_v ? o[c] + (float)red[c] : (float)red[c];
+        }
+    }
 }

@@ -1,17 +1,20 @@
-/* layout.c - ops that only move data: channel concat, nearest upsampling x2,
- * average and max pooling. Must not know about models. */
+/* layout.c - ops that only move data, on channels-last maps: channel concat,
+ * nearest upsampling x2, average and max pooling, and the NCHW <-> NHWC
+ * conversions at a model's boundary. Must not know about models. */
 #include <float.h>
 #include <string.h>
 
 #include "ops/ops.h"
 
 void tf_concat_fwd(int B, int Ca, int Cb, int N, const float *a, const float *b, float *y) {
+    const int C = Ca + Cb;
 #pragma omp parallel for schedule(static)
-    for (int i = 0; i < B; i++) {
-        float *yi = y + (size_t)i * (Ca + Cb) * N;
-        memcpy(yi, a + (size_t)i * Ca * N, sizeof(float) * Ca * N);
-        memcpy(yi + (size_t)Ca * N, b + (size_t)i * Cb * N, sizeof(float) * Cb * N);
-    }
+    for (int i = 0; i < B; i++)
+        for (int n = 0; n < N; n++) {
+            size_t p = (size_t)i * N + n;
+            memcpy(y + p * C, a + p * Ca, sizeof(float) * Ca);
+            memcpy(y + p * C + Ca, b + p * Cb, sizeof(float) * Cb);
+        }
 }
 
 static void copy_or_add(float *d, const float *s, size_t n, int acc) {
@@ -21,43 +24,48 @@ static void copy_or_add(float *d, const float *s, size_t n, int acc) {
 
 void tf_concat_bwd(int B, int Ca, int Cb, int N, const float *dy, float *da, int acc_a, float *db,
                    int acc_b) {
+    const int C = Ca + Cb;
 #pragma omp parallel for schedule(static)
-    for (int i = 0; i < B; i++) {
-        const float *dyi = dy + (size_t)i * (Ca + Cb) * N;
-        if (da) copy_or_add(da + (size_t)i * Ca * N, dyi, (size_t)Ca * N, acc_a);
-        if (db) copy_or_add(db + (size_t)i * Cb * N, dyi + (size_t)Ca * N, (size_t)Cb * N, acc_b);
-    }
+    for (int i = 0; i < B; i++)
+        for (int n = 0; n < N; n++) {
+            size_t p = (size_t)i * N + n;
+            if (da) copy_or_add(da + p * Ca, dy + p * C, (size_t)Ca, acc_a);
+            if (db) copy_or_add(db + p * Cb, dy + p * C + Ca, (size_t)Cb, acc_b);
+        }
 }
 
 void tf_upsample2_fwd(int B, int C, int H, int W, const float *x, float *y) {
     const int W2 = 2 * W;
-#pragma omp parallel for schedule(static)
-    for (int p = 0; p < B * C; p++) {
-        const float *xp = x + (size_t)p * H * W;
-        float *yp = y + (size_t)p * 4 * H * W;
+    const size_t row2 = (size_t)W2 * C;
+#pragma omp parallel for schedule(static) collapse(2)
+    for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
-            float *r0 = yp + (size_t)(2 * h) * W2;
-            const float *xr = xp + (size_t)h * W;
-            for (int w = 0; w < W; w++) r0[2 * w] = r0[2 * w + 1] = xr[w];
-            memcpy(r0 + W2, r0, sizeof(float) * W2);
+            const float *xr = x + ((size_t)b * H + h) * W * C;
+            float *r0 = y + ((size_t)b * 2 * H + 2 * h) * row2;
+            for (int w = 0; w < W; w++) {
+                memcpy(r0 + (size_t)(2 * w) * C, xr + (size_t)w * C, sizeof(float) * C);
+                memcpy(r0 + (size_t)(2 * w + 1) * C, xr + (size_t)w * C, sizeof(float) * C);
+            }
+            memcpy(r0 + row2, r0, sizeof(float) * row2);
         }
-    }
 }
 
 void tf_upsample2_bwd(int B, int C, int H, int W, const float *dy, float *dx, int acc) {
-    const int W2 = 2 * W;
-#pragma omp parallel for schedule(static)
-    for (int p = 0; p < B * C; p++) {
-        const float *dp = dy + (size_t)p * 4 * H * W;
-        float *xp = dx + (size_t)p * H * W;
+    const size_t row2 = (size_t)2 * W * C;
+#pragma omp parallel for schedule(static) collapse(2)
+    for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
-            const float *r0 = dp + (size_t)(2 * h) * W2, *r1 = r0 + W2;
+            const float *r0 = dy + ((size_t)b * 2 * H + 2 * h) * row2, *r1 = r0 + row2;
+            float *xr = dx + ((size_t)b * H + h) * W * C;
             for (int w = 0; w < W; w++) {
-                float v = r0[2 * w] + r0[2 * w + 1] + r1[2 * w] + r1[2 * w + 1];
-                xp[h * W + w] = acc ? xp[h * W + w] + v : v;
+                const float *a0 = r0 + (size_t)2 * w * C, *a1 = a0 + C, *b0 = r1 + (size_t)2 * w * C, *b1 = b0 + C;
+                float *d = xr + (size_t)w * C;
+                for (int c = 0; c < C; c++) {
+                    float v = a0[c] + a1[c] + b0[c] + b1[c];
+                    d[c] = acc ? d[c] + v : v;
+                }
             }
         }
-    }
 }
 
 static int pool_out(int n, int K, int S) { return (n - K) / S + 1; }
@@ -66,32 +74,35 @@ void tf_avgpool_fwd(int B, int C, int H, int W, int K, int S, const float *x, fl
     const int Ho = pool_out(H, K, S), Wo = pool_out(W, K, S);
     const float inv = 1.0f / (float)(K * K);
 #pragma omp parallel for schedule(static)
-    for (int p = 0; p < B * C; p++) {
-        const float *xp = x + (size_t)p * H * W;
-        float *yp = y + (size_t)p * Ho * Wo;
+    for (int b = 0; b < B; b++)
         for (int oh = 0; oh < Ho; oh++)
             for (int ow = 0; ow < Wo; ow++) {
-                float s = 0.0f;
+                float *o = y + (((size_t)b * Ho + oh) * Wo + ow) * C;
+                for (int c = 0; c < C; c++) o[c] = 0.0f;
                 for (int i = 0; i < K; i++)
-                    for (int j = 0; j < K; j++) s += xp[(oh * S + i) * W + ow * S + j];
-                yp[oh * Wo + ow] = s * inv;
+                    for (int j = 0; j < K; j++) {
+                        const float *r = x + (((size_t)b * H + oh * S + i) * W + ow * S + j) * C;
+                        for (int c = 0; c < C; c++) o[c] += r[c];
+                    }
+                for (int c = 0; c < C; c++) o[c] *= inv;
             }
-    }
 }
 
 void tf_avgpool_bwd(int B, int C, int H, int W, int K, int S, const float *dy, float *dx, int acc) {
     const int Ho = pool_out(H, K, S), Wo = pool_out(W, K, S);
     const float inv = 1.0f / (float)(K * K);
 #pragma omp parallel for schedule(static)
-    for (int p = 0; p < B * C; p++) {
-        float *xp = dx + (size_t)p * H * W;
-        const float *dp = dy + (size_t)p * Ho * Wo;
-        if (!acc) memset(xp, 0, sizeof(float) * H * W);
+    for (int b = 0; b < B; b++) {
+        float *xb = dx + (size_t)b * H * W * C;
+        if (!acc) memset(xb, 0, sizeof(float) * H * W * C);
         for (int oh = 0; oh < Ho; oh++)
             for (int ow = 0; ow < Wo; ow++) {
-                float g = dp[oh * Wo + ow] * inv;
+                const float *g = dy + (((size_t)b * Ho + oh) * Wo + ow) * C;
                 for (int i = 0; i < K; i++)
-                    for (int j = 0; j < K; j++) xp[(oh * S + i) * W + ow * S + j] += g;
+                    for (int j = 0; j < K; j++) {
+                        float *d = xb + ((size_t)(oh * S + i) * W + ow * S + j) * C;
+                        for (int c = 0; c < C; c++) d[c] += g[c] * inv;
+                    }
             }
     }
 }
@@ -99,30 +110,53 @@ void tf_avgpool_bwd(int B, int C, int H, int W, int K, int S, const float *dy, f
 void tf_maxpool_fwd(int B, int C, int H, int W, int K, int S, const float *x, float *y, int32_t *idx) {
     const int Ho = pool_out(H, K, S), Wo = pool_out(W, K, S);
 #pragma omp parallel for schedule(static)
-    for (int p = 0; p < B * C; p++) {
-        const float *xp = x + (size_t)p * H * W;
+    for (int b = 0; b < B; b++)
         for (int oh = 0; oh < Ho; oh++)
             for (int ow = 0; ow < Wo; ow++) {
-                float best = -FLT_MAX;
-                int bi = (oh * S) * W + ow * S;
+                size_t o = (((size_t)b * Ho + oh) * Wo + ow) * C;
+                for (int c = 0; c < C; c++) { y[o + c] = -FLT_MAX; idx[o + c] = 0; }
                 for (int i = 0; i < K; i++)
                     for (int j = 0; j < K; j++) {
-                        int k = (oh * S + i) * W + ow * S + j;
-                        if (xp[k] > best) { best = xp[k]; bi = k; }
+                        int pos = (oh * S + i) * W + ow * S + j;
+                        const float *r = x + ((size_t)b * H * W + pos) * C;
+                        for (int c = 0; c < C; c++)
+                            if (r[c] > y[o + c]) { y[o + c] = r[c]; idx[o + c] = pos; }
                     }
-                y[(size_t)p * Ho * Wo + oh * Wo + ow] = best;
-                idx[(size_t)p * Ho * Wo + oh * Wo + ow] = bi;
             }
-    }
 }
 
 void tf_maxpool_bwd(int B, int C, int H, int W, int K, int S, const int32_t *idx, const float *dy,
                     float *dx, int acc) {
     const int Ho = pool_out(H, K, S), Wo = pool_out(W, K, S);
 #pragma omp parallel for schedule(static)
-    for (int p = 0; p < B * C; p++) {
-        float *xp = dx + (size_t)p * H * W;
-        if (!acc) memset(xp, 0, sizeof(float) * H * W);
-        for (int o = 0; o < Ho * Wo; o++) xp[idx[(size_t)p * Ho * Wo + o]] += dy[(size_t)p * Ho * Wo + o];
+    for (int b = 0; b < B; b++) {
+        float *xb = dx + (size_t)b * H * W * C;
+        if (!acc) memset(xb, 0, sizeof(float) * H * W * C);
+        for (int o = 0; o < Ho * Wo; o++) {
+            size_t off = ((size_t)b * Ho * Wo + o) * C;
+            for (int c = 0; c < C; c++) xb[(size_t)idx[off + c] * C + c] += dy[off + c];
+        }
     }
+}
+
+void tf_nchw_to_nhwc(int B, int C, int N, const float *x, float *y, int acc) {
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int n = 0; n < N; n++)
+            for (int c = 0; c < C; c++) {
+                float v = x[((size_t)b * C + c) * N + n];
+                float *d = y + ((size_t)b * N + n) * C + c;
+                *d = acc ? *d + v : v;
+            }
+}
+
+void tf_nhwc_to_nchw(int B, int C, int N, const float *x, float *y, int acc) {
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int c = 0; c < C; c++)
+            for (int n = 0; n < N; n++) {
+                float v = x[((size_t)b * N + n) * C + c];
+                float *d = y + ((size_t)b * C + c) * N + n;
+                *d = acc ? *d + v : v;
+            }
 }

@@ -4,7 +4,11 @@
  * and argument order in op.cu files beside these):
  *   - Dimension letters: B batch, C channels, H/W height/width, N = H*W
  *     positions, K kernel size, G groups, D features, T time-embedding width.
- *   - Tensors are fp32, NCHW (images) or row-major [B, D] (vectors).
+ *   - Tensors are fp32. Feature maps are CHANNELS-LAST, [B, H, W, C] (NHWC),
+ *     the layout oneDNN's fastest CPU convolutions and GPU tensor cores want;
+ *     a model converts from/to the user's NCHW at its input and output only.
+ *     Vectors are row-major [B, D]. Parameters keep PyTorch's layouts
+ *     (conv weight [Co, Ci, K, K], linear weight [Do, Di]).
  *   - Nothing allocates. Scratch space an op needs is passed in; its size
  *     comes from the op's *_scratch() function, computed once at model build.
  *   - Backward ACCUMULATES into parameter gradients (dw += ...). For the input
@@ -21,13 +25,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- conv2d: y[B,Co,Ho,Wo] = w[Co,Ci,K,K] * x[B,Ci,H,W] + b[Co] ------------------------------- */
+/* ---- conv2d: y[B,Ho,Wo,Co] = w[Co,Ci,K,K] * x[B,H,W,Ci] + b[Co] ------------------------------- */
 typedef struct {
     int B, Ci, H, W, Co, K, stride, pad, Ho, Wo;
-    int threads; /* OpenMP threads the scratch was sized for (set by tf_conv_shape) */
+    int threads;  /* OpenMP threads the scratch was sized for (set by tf_conv_shape) */
+    void *impl;   /* provider plan (oneDNN primitives) made by tf_conv2d_plan, or NULL */
 } TfConvShape;
 TfConvShape tf_conv_shape(int B, int Ci, int H, int W, int Co, int K, int stride, int pad);
-size_t tf_conv2d_scratch(const TfConvShape *s, int threads); /* floats */
+/* Choose and prepare the implementation once (at model build): oneDNN primitives when built
+ * with oneDNN (unless TF_CONV=im2col), else im2col + GEMM. Returns the scratch floats needed. */
+size_t tf_conv2d_plan(TfConvShape *s);
+void tf_conv2d_unplan(TfConvShape *s);
+const char *tf_conv2d_impl_name(const TfConvShape *s);
 void tf_conv2d_fwd(const TfConvShape *s, const float *x, const float *w, const float *b, float *y,
                    float *scratch);
 /* dx may be NULL (input needs no gradient). */
@@ -40,13 +49,17 @@ void tf_linear_bwd(int B, int Di, int Do, const float *x, const float *w, const 
                    int acc, float *dw, float *db);
 
 /* ---- group norm (+ optional fused SiLU): y = act(gamma * (x - mu) * rstd + beta) --------------
- * mean/rstd [B*G] are saved for backward; with silu the pre-activation is recomputed.
- * dx may be NULL. */
+ * x, y [B, N, C] (channels-last); mean/rstd [B*G] are saved for backward; with silu the
+ * pre-activation is recomputed. Backward needs scratch of tf_groupnorm_scratch() floats
+ * (per-sample channel sums, reduced over samples in order: deterministic). dx may be NULL.
+ * C <= TF_GN_MAX_CHANNELS. */
+#define TF_GN_MAX_CHANNELS 4096
+size_t tf_groupnorm_scratch(int B, int C);
 void tf_groupnorm_fwd(int B, int C, int N, int G, float eps, int silu, const float *x,
                       const float *gamma, const float *beta, float *y, float *mean, float *rstd);
 void tf_groupnorm_bwd(int B, int C, int N, int G, int silu, const float *x, const float *gamma,
                       const float *beta, const float *mean, const float *rstd, const float *dy,
-                      float *dx, int acc, float *dgamma, float *dbeta);
+                      float *dx, int acc, float *dgamma, float *dbeta, float *scratch);
 
 /* ---- elementwise --------------------------------------------------------------------------- */
 void tf_silu_fwd(size_t n, const float *x, float *y);
@@ -54,20 +67,20 @@ void tf_silu_bwd(size_t n, const float *x, const float *dy, float *dx, int acc);
 /* y = a + b, same shape. */
 void tf_add_fwd(size_t n, const float *a, const float *b, float *y);
 void tf_add_bwd(size_t n, const float *dy, float *da, int acc_a, float *db, int acc_b);
-/* Broadcast over positions: y[b,c,n] = x[b,c,n] (+ or *) v[b,c]; mul=0 adds, mul=1 multiplies. */
+/* Broadcast over positions: y[b,n,c] = x[b,n,c] (+ or *) v[b,c]; mul=0 adds, mul=1 multiplies. */
 void tf_bcast_fwd(int B, int C, int N, int mul, const float *x, const float *v, float *y);
 void tf_bcast_bwd(int B, int C, int N, int mul, const float *x, const float *v, const float *dy,
                   float *dx, int acc_x, float *dv, int acc_v);
 
 /* ---- layout ops ---------------------------------------------------------------------------- */
-/* y[B, Ca+Cb, N] = concat(a[B,Ca,N], b[B,Cb,N]) along channels. */
+/* y[B, N, Ca+Cb] = concat(a[B,N,Ca], b[B,N,Cb]) along channels. */
 void tf_concat_fwd(int B, int Ca, int Cb, int N, const float *a, const float *b, float *y);
 void tf_concat_bwd(int B, int Ca, int Cb, int N, const float *dy, float *da, int acc_a, float *db,
                    int acc_b);
-/* Nearest-neighbour upsampling by 2: y[B,C,2H,2W]. */
+/* Nearest-neighbour upsampling by 2: y[B,2H,2W,C]. */
 void tf_upsample2_fwd(int B, int C, int H, int W, const float *x, float *y);
 void tf_upsample2_bwd(int B, int C, int H, int W, const float *dy, float *dx, int acc);
-/* Pooling (window K, stride S, no padding): avg and max. idx[B*C*Ho*Wo] keeps the argmax. */
+/* Pooling (window K, stride S, no padding): avg and max. idx[B*Ho*Wo*C] keeps the argmax. */
 void tf_avgpool_fwd(int B, int C, int H, int W, int K, int S, const float *x, float *y);
 void tf_avgpool_bwd(int B, int C, int H, int W, int K, int S, const float *dy, float *dx, int acc);
 void tf_maxpool_fwd(int B, int C, int H, int W, int K, int S, const float *x, float *y, int32_t *idx);
@@ -75,13 +88,17 @@ void tf_maxpool_bwd(int B, int C, int H, int W, int K, int S, const int32_t *idx
                     float *dx, int acc);
 
 /* ---- attention over positions --------------------------------------------------------------
- * qkv[B, 3C, N] (q, k, v blocks of C channels, each split into `heads` contiguous chunks of
- * d = C/heads); out[B, C, N]; P[B, heads, N, N] softmax weights saved for backward;
- * scale = 1/sqrt(d). */
+ * qkv[B, N, 3C] (per position: q, k, v blocks of C channels, each split into `heads`
+ * contiguous chunks of d = C/heads); out[B, N, C]; P[B, heads, N, N] softmax weights saved
+ * for backward; scale = 1/sqrt(d). */
 size_t tf_attention_scratch(int N, int threads); /* floats */
 void tf_attention_fwd(int B, int C, int N, int heads, const float *qkv, float *out, float *P);
 void tf_attention_bwd(int B, int C, int N, int heads, const float *qkv, const float *P,
                       const float *dout, float *dqkv, int acc, float *scratch);
+
+/* ---- layout: y[B,H,W,C] <-> x[B,C,H,W] (each is the other's backward) ------------------------ */
+void tf_nchw_to_nhwc(int B, int C, int N, const float *x, float *y, int acc);
+void tf_nhwc_to_nchw(int B, int C, int N, const float *x, float *y, int acc);
 
 /* ---- embeddings ---------------------------------------------------------------------------- */
 /* out[B, D]: first half sin(scale*t*f_i), second half cos, f_i = exp(-ln(max_period) i/(D/2)). */

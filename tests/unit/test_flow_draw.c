@@ -187,7 +187,7 @@ static void test_cfg(void) {
     Rec rec = {0, 0, {0}};
     TfVelocityModel inner = {&rec, 2, rec_velocity, NULL, 16};
     TfCfgModel cfg;
-    tf_cfg_init(&cfg, &inner, 1.5f, 5, 0);
+    tf_guidance_init(&cfg, &inner, 1.5f, 5, 0);
     CHECK(cfg.model.max_batch == 8 && cfg.model.velocity_vjp == NULL);
     float x[6] = {0.5f, -1, 2, 0.25f, -0.5f, 1}, v[6];
     int y[3] = {0, 3, 4};
@@ -209,14 +209,14 @@ static void test_cfg(void) {
     rec.calls = 0;
     tf_velocity_eval(&cfg.model, 12, x12, 0.5f, y12, v12);
     CHECK(rec.calls == 2 && rec.last_n == 8);
-    tf_cfg_free(&cfg);
+    tf_guidance_free(&cfg);
     /* w = 0: a single conditional call of n samples. */
-    tf_cfg_init(&cfg, &inner, 0.0f, 5, 4);
+    tf_guidance_init(&cfg, &inner, 0.0f, 5, 4);
     rec.calls = 0;
     tf_velocity_eval(&cfg.model, 3, x, 0.25f, y, v);
     CHECK(rec.calls == 1 && rec.last_n == 3);
     CHECK_CLOSE(v[2], 4 * x[2] + 3 + 0.25, 1e-6, 0);
-    tf_cfg_free(&cfg);
+    tf_guidance_free(&cfg);
 }
 
 /* Bad arguments end in tf_die_usage: exit code 2 and a message naming the bad value. */
@@ -267,7 +267,7 @@ static void bad_likelihood(void) {
 static void bad_cfg_labels(void) {
     TfVelocityModel m = {NULL, 2, vel_zero, NULL, 8};
     TfCfgModel c;
-    tf_cfg_init(&c, &m, 2.0f, 10, 0);
+    tf_guidance_init(&c, &m, 2.0f, 10, 0);
     float x[2] = {0, 0}, v[2];
     tf_velocity_eval(&c.model, 1, x, 0.5f, NULL, v);
 }

@@ -88,12 +88,12 @@ static void test_vjps(void) {
     Lin lin = {3, 4};
     TfVelocityModel lm = {&lin, 3, lin_velocity, lin_vjp, 8};
     TfCfgModel cfg;
-    tf_cfg_init(&cfg, &lm, 2.5f, 4, 0);
+    tf_guidance_init(&cfg, &lm, 2.5f, 4, 0);
     CHECK(cfg.model.max_batch == 4);
     float x3[3] = {0.4f, -0.7f, 1.1f};
     int y = 2;
     worst = fmax(worst, vjp_fd_error(&cfg.model, 0.3f, &y, x3));
-    tf_cfg_free(&cfg);
+    tf_guidance_free(&cfg);
     printf("VJP vs finite differences (oracle, schedule transform, CFG): worst relative error %.2e (bound 2e-3)\n", worst);
     CHECK(worst < 2e-3);
 }

@@ -20,18 +20,34 @@ static float *fa(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
 typedef struct { TfConvShape s; float *x, *w, *b, *y, *scr; } ConvCtx;
 static void conv_fwd(void *c) { ConvCtx *k = c; tf_conv2d_fwd(&k->s, k->x, k->w, k->b, k->y, k->scr); }
 
+/* Both implementations (oneDNN primitives when built with oneDNN, and im2col + GEMM) are
+ * checked, and must agree with each other. */
 static void test_conv(int B, int Ci, int H, int W, int Co, int K, int S, int P, int bias) {
+    for (int impl = 0; impl < 2; impl++) {
     ConvCtx k;
+    if (impl) setenv("TF_CONV", "im2col", 1); else unsetenv("TF_CONV");
     k.s = tf_conv_shape(B, Ci, H, W, Co, K, S, P);
     size_t nx = (size_t)B * Ci * H * W, nw = (size_t)Co * Ci * K * K, ny = (size_t)B * Co * k.s.Ho * k.s.Wo;
     k.x = fa(nx); k.w = fa(nw); k.b = bias ? fa(Co) : NULL; k.y = fa(ny);
-    k.scr = fa(tf_conv2d_scratch(&k.s, k.s.threads));
+    k.scr = fa(tf_conv2d_plan(&k.s));
     float *r = fa(ny), *dx = fa(nx), *dw = fa(nw), *db = fa(Co), *dx2 = fa(nx);
     gc_fill(k.x, nx, 1, 1.0f); gc_fill(k.w, nw, 2, 0.5f); if (k.b) gc_fill(k.b, Co, 3, 0.5f); gc_fill(r, ny, 4, 1.0f);
     conv_fwd(&k);
     tf_conv2d_bwd(&k.s, k.x, k.w, r, dx, 0, dw, k.b ? db : NULL, k.scr);
     char name[96];
-    snprintf(name, sizeof name, "conv%dx%d s%d p%d %dx%d", K, K, S, P, H, W);
+    snprintf(name, sizeof name, "conv%dx%d s%d p%d %dx%d %s", K, K, S, P, H, W, impl ? "im2col" : "default");
+    static float *y_ref = NULL, *dx_ref = NULL, *dw_ref = NULL;
+    if (impl == 0) {
+        free(y_ref); free(dx_ref); free(dw_ref);
+        y_ref = fa(ny); dx_ref = fa(nx); dw_ref = fa(nw);
+        memcpy(y_ref, k.y, sizeof(float) * ny); memcpy(dx_ref, dx, sizeof(float) * nx); memcpy(dw_ref, dw, sizeof(float) * nw);
+    } else {
+        double e = 0, m = 0;
+        for (size_t i = 0; i < ny; i++) { e = fmax(e, fabs(k.y[i] - y_ref[i])); m = fmax(m, fabs(y_ref[i])); }
+        for (size_t i = 0; i < nx; i++) e = fmax(e, fabs(dx[i] - dx_ref[i]));
+        for (size_t i = 0; i < nw; i++) e = fmax(e, fabs(dw[i] - dw_ref[i]));
+        CHECK_MSG(e <= 1e-4 * (1 + m), "%s: implementations differ by %g", name, e);
+    }
     GcTensor tx = {"x", k.x, dx, nx}, tw = {"w", k.w, dw, nw}, tb = {"b", k.b, db, (size_t)Co};
     gc_check(name, conv_fwd, &k, k.y, r, ny, &tx, EPS, ATOL, RTOL, PROBES);
     gc_check(name, conv_fwd, &k, k.y, r, ny, &tw, EPS, ATOL, RTOL, PROBES);
@@ -44,7 +60,10 @@ static void test_conv(int B, int Ci, int H, int W, int Co, int K, int S, int P, 
     for (size_t i = 0; i < nx; i++) ok &= fabsf(dx2[i] - (1.0f + dx[i])) <= 1e-5f * (1.0f + fabsf(dx[i]));
     CHECK_MSG(ok, "%s: acc=1 must add to dx", name);
     CHECK_CLOSE(dw[0], 2.0f * w0, 1e-5, 1e-5);
+    tf_conv2d_unplan(&k.s);
     free(k.x); free(k.w); free(k.b); free(k.y); free(k.scr); free(r); free(dx); free(dw); free(db); free(dx2);
+    }
+    unsetenv("TF_CONV");
 }
 
 /* ---- linear ---- */
@@ -72,10 +91,10 @@ static void test_groupnorm(int silu) {
     GnCtx k = {2, 6, 10, 3, silu, 0, 0, 0, 0, 0, 0};
     size_t n = 120;
     k.x = fa(n); k.g = fa(6); k.b = fa(6); k.y = fa(n); k.m = fa(6); k.rs = fa(6);
-    float *r = fa(n), *dx = fa(n), *dg = fa(6), *dbt = fa(6);
+    float *r = fa(n), *dx = fa(n), *dg = fa(6), *dbt = fa(6), *gs = fa(tf_groupnorm_scratch(2, 6));
     gc_fill(k.x, n, 9, 2); gc_fill(k.g, 6, 10, 1); gc_fill(k.b, 6, 11, 1); gc_fill(r, n, 12, 1);
     gn_fwd(&k);
-    tf_groupnorm_bwd(k.B, k.C, k.N, k.G, silu, k.x, k.g, k.b, k.m, k.rs, r, dx, 0, dg, dbt);
+    tf_groupnorm_bwd(k.B, k.C, k.N, k.G, silu, k.x, k.g, k.b, k.m, k.rs, r, dx, 0, dg, dbt, gs);
     const char *nm = silu ? "groupnorm+silu" : "groupnorm";
     GcTensor tx = {"x", k.x, dx, n}, tg = {"gamma", k.g, dg, 6}, tb = {"beta", k.b, dbt, 6};
     gc_check(nm, gn_fwd, &k, k.y, r, n, &tx, EPS, ATOL, RTOL, PROBES);
@@ -86,12 +105,12 @@ static void test_groupnorm(int silu) {
     if (!silu) {
         for (int c = 0; c < 6; c++) { k.g[c] = 1; k.b[c] = 0; }
         gn_fwd(&k);
-        double s = 0, ss = 0;
-        for (int i = 0; i < 20; i++) { s += k.y[i]; ss += (double)k.y[i] * k.y[i]; }
+        double s = 0, ss = 0; /* group 0 of sample 0: channels 0-1 of every position (NHWC) */
+        for (int q = 0; q < 10; q++) for (int c = 0; c < 2; c++) { double v = k.y[q * 6 + c]; s += v; ss += v * v; }
         CHECK_CLOSE(s / 20, 0.0, 1e-5, 0);
         CHECK_CLOSE(ss / 20, 1.0, 1e-3, 0);
     }
-    free(k.x); free(k.g); free(k.b); free(k.y); free(k.m); free(k.rs); free(r); free(dx); free(dg); free(dbt);
+    free(k.x); free(k.g); free(k.b); free(k.y); free(k.m); free(k.rs); free(r); free(dx); free(dg); free(dbt); free(gs);
 }
 
 /* ---- elementwise: silu, add, broadcast add/mul ---- */
@@ -160,6 +179,11 @@ static void test_layout(void) {
         tf_maxpool_bwd(k.B, k.C, k.H, k.W, k.K, k.S, k.idx, r, dx, 0);
         gc_check(cfg ? "maxpool3 s1" : "maxpool2 s2", max_f, &k, k.y, r, no, &tu, EPS, ATOL, RTOL, PROBES);
     }
+    /* layout conversions: each is the other's backward, and they are inverse */
+    tf_nchw_to_nhwc(2, 3, 24, k.x, k.y, 0);
+    CHECK(k.y[1] == k.x[24] && k.y[3] == k.x[1]);
+    tf_nhwc_to_nchw(2, 3, 24, k.y, dx, 0);
+    CHECK(memcmp(dx, k.x, sizeof(float) * nx) == 0);
     free(k.x); free(k.x2); free(k.y); free(k.idx); free(r); free(dx); free(dx2);
 }
 
