@@ -91,7 +91,15 @@ int main(int argc, char **argv) {
            "\"params\":%zu,\"gemm\":\"%s\"}\n",
            config, mode, batch, omp_get_max_threads(), batch / step, step * 1e3, flops / step * 1e-9,
            ru.ru_maxrss / 1024.0, np, tf_gemm_provider());
-    if (tp.profile) tf_tape_print_profile(&tp);
+    if (tp.profile) {
+        tf_tape_print_profile(&tp);
+        for (int i = 0; i < tp.n_nodes; i++)
+            if (tp.nodes[i].kind == TF_NODE_CONV) {
+                const TfConvShape *s = &tp.nodes[i].conv;
+                printf("conv %dx%d s%d %3d->%3d %2dx%2d: %s\n", s->K, s->K, s->stride, s->Ci, s->Co, s->H, s->W,
+                       tp.be->ops.conv2d_impl_name(s));
+            }
+    }
     free(x1); free(x0); free(tgt); free(m); free(v);
     tf_tape_free(&tp);
     return 0;
