@@ -39,9 +39,10 @@ int main(int argc, char **argv) {
     if (!iters) iters = train ? (cifar ? 4 : 4) : 4;
     TfModelConfig c = tf_model_config_named(config);
     TfTape tp;
-    tf_model_build(&tp, &c, tf_backend_cpu(), batch, 0, 1, NULL);
+    tf_model_build(&tp, &c, tf_backend_cpu(), batch, train ? TF_BUILD_TRAIN : TF_BUILD_INFERENCE, 1, NULL);
     static double prof[TF_NODE_KINDS][2];
-    if (getenv("TF_PROFILE")) tp.profile = prof;
+    double (*nprof)[2] = calloc((size_t)tp.n_nodes, sizeof *nprof);
+    if (getenv("TF_PROFILE")) { tp.profile = prof; tp.node_profile = nprof; }
     const size_t n = tp.t[tp.input].numel, np = tp.n_param_floats;
     float *x1 = malloc(sizeof(float) * n), *x0 = malloc(sizeof(float) * n), *tgt = malloc(sizeof(float) * n);
     float *m = calloc(np, sizeof(float)), *v = calloc(np, sizeof(float));
@@ -80,7 +81,7 @@ int main(int argc, char **argv) {
         }
         double dt = now() - t0;
         if (it >= warmup) t_total += dt;
-        if (it + 1 == warmup && tp.profile) memset(prof, 0, sizeof prof);
+        if (it + 1 == warmup && tp.profile) { memset(prof, 0, sizeof prof); memset(nprof, 0, sizeof(*nprof) * (size_t)tp.n_nodes); }
     }
     double step = t_total / iters;
     double flops = 2.0 * tf_model_macs(&tp) * batch * (train ? 3.0 : 1.0);
@@ -96,10 +97,13 @@ int main(int argc, char **argv) {
         for (int i = 0; i < tp.n_nodes; i++)
             if (tp.nodes[i].kind == TF_NODE_CONV) {
                 const TfConvShape *s = &tp.nodes[i].conv;
-                printf("conv %dx%d s%d %3d->%3d %2dx%2d: %s\n", s->K, s->K, s->stride, s->Ci, s->Co, s->H, s->W,
-                       tp.be->ops.conv2d_impl_name(s));
+                double fl = 2.0 * s->B * s->Ho * s->Wo * s->Co * s->Ci * s->K * s->K * iters;
+                printf("conv %dx%d s%d %3d->%3d %2dx%2d: fwd %6.1f ms %4.0f GF/s  bwd %6.1f ms %4.0f GF/s  %s\n", s->K, s->K,
+                       s->stride, s->Ci, s->Co, s->H, s->W, 1e3 * nprof[i][0] / iters, fl / nprof[i][0] * 1e-9,
+                       1e3 * nprof[i][1] / iters, 2 * fl / nprof[i][1] * 1e-9, tp.be->ops.conv2d_impl_name(s));
             }
     }
+    free(nprof);
     free(x1); free(x0); free(tgt); free(m); free(v);
     tf_tape_free(&tp);
     return 0;

@@ -12,4 +12,5 @@ $SUDO apt-get install -y -q --no-install-recommends \
   libdnnl-dev libopenblas-dev liblapacke-dev \
   libprotobuf-c-dev protobuf-c-compiler \
   libyaml-dev libpng-dev zlib1g-dev \
-  python3 python3-numpy python3-torch
+  python3 python3-numpy python3-torch python3-yaml \
+  chromium fonts-dejavu-core

@@ -109,11 +109,12 @@ void tf_model_config_validate(const TfModelConfig *c) {
     }
 }
 
-void tf_model_build(TfTape *tp, const TfModelConfig *c, const TfBackend *be, int batch, int input_grad,
+void tf_model_build(TfTape *tp, const TfModelConfig *c, const TfBackend *be, int batch, int flags,
                     uint64_t seed, const TfTape *share) {
     tf_model_config_validate(c);
     tf_tape_init(tp, be, batch);
-    tp->input_needs_grad = input_grad;
+    tp->inference = (flags & TF_BUILD_INFERENCE) != 0;
+    tp->input_needs_grad = !tp->inference && (flags & TF_BUILD_INPUT_GRAD);
     switch (c->kind) {
     case TF_MODEL_UNET: tf_unet_build(tp, c); break;
     case TF_MODEL_MLP: tf_mlp_build(tp, c); break;

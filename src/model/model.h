@@ -44,9 +44,15 @@ const char *tf_model_kind_name(TfModelKind k);
 /* Check a configuration; dies with a message naming the offending key (model.<key>) and a fix. */
 void tf_model_config_validate(const TfModelConfig *c);
 
-/* Build the tape for `batch` samples. input_grad: also compute d(loss)/d(input).
- * Parameters are initialised from `seed`, or borrowed from `share` (same config). */
-void tf_model_build(TfTape *tp, const TfModelConfig *c, const TfBackend *be, int batch, int input_grad,
+/* Build flags. */
+enum {
+    TF_BUILD_TRAIN = 0,      /* parameter gradients */
+    TF_BUILD_INPUT_GRAD = 1, /* also d(loss)/d(input) (likelihood, VJPs) */
+    TF_BUILD_INFERENCE = 2   /* forward only: no gradient memory at all (sampling, FID) */
+};
+/* Build the tape for `batch` samples with TF_BUILD_* flags. Parameters are initialised
+ * from `seed`, or borrowed from `share` (a finished tape of the same configuration). */
+void tf_model_build(TfTape *tp, const TfModelConfig *c, const TfBackend *be, int batch, int flags,
                     uint64_t seed, const TfTape *share);
 
 /* Numbers per sample at the input (and, for unet/mlp, the output). */

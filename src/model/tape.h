@@ -88,11 +88,13 @@ typedef struct TfTape {
     /* named endpoints */
     int input, output, features; /* tensor ids (-1 if absent) */
     int input_needs_grad;
+    int inference;            /* forward only: no gradient arenas (set before finish) */
     /* dropout keying, set by the caller before each forward */
     int training;
     uint64_t seed, step, sample0;
     /* optional per-node-kind timing (seconds; [kind][0]=forward, [1]=backward), or NULL */
     double (*profile)[2];
+    double (*node_profile)[2]; /* optional per-node timing [n_nodes][2], or NULL */
     /* naming */
     char prefix[TF_NAME_MAX];
     int prefix_len[16], depth; /* prefix lengths before each push */

@@ -44,7 +44,7 @@ void tf_tape_finish(TfTape *tp, uint64_t seed, const TfTape *share) {
     /* 1. Which tensors need a gradient: outputs of nodes with parameters or with an input
      *    that needs one (forward order). The model input only when asked for. */
     if (tp->input >= 0) tp->t[tp->input].needs_grad = tp->input_needs_grad;
-    for (int i = 0; i < tp->n_nodes; i++) {
+    for (int i = 0; i < tp->n_nodes && !tp->inference; i++) {
         TfNode *n = &tp->nodes[i];
         int ng = n->w >= 0 || n->b >= 0;
         for (int k = 0; k < 2; k++)
@@ -86,6 +86,7 @@ void tf_tape_finish(TfTape *tp, uint64_t seed, const TfTape *share) {
     /* 4. Scratch: the largest any node needs (nodes run one at a time). */
     for (int i = 0; i < tp->n_nodes; i++)
         if (tp->nodes[i].scratch > tp->scratch_floats) tp->scratch_floats = tp->nodes[i].scratch;
+    if (tp->inference) tp->n_zero_before_bwd = 0;
     /* 5. Allocate, once. */
     if (share) {
         if (share->n_param_floats != tp->n_param_floats || share->n_params != tp->n_params)
@@ -95,12 +96,12 @@ void tf_tape_finish(TfTape *tp, uint64_t seed, const TfTape *share) {
         tp->owns_params = 0;
     } else {
         tp->param = be->alloc(sizeof(float) * (tp->n_param_floats ? tp->n_param_floats : 1));
-        tp->grad = be->alloc(sizeof(float) * (tp->n_param_floats ? tp->n_param_floats : 1));
+        tp->grad = tp->inference ? NULL : be->alloc(sizeof(float) * (tp->n_param_floats ? tp->n_param_floats : 1));
         tp->owns_params = 1;
         tf_tape_init_params(tp, seed);
     }
     tp->act = be->alloc(sizeof(float) * (tp->act_floats ? tp->act_floats : 1));
-    tp->act_grad = be->alloc(sizeof(float) * (tp->act_grad_floats ? tp->act_grad_floats : 1));
+    tp->act_grad = tp->inference ? NULL : be->alloc(sizeof(float) * (tp->act_grad_floats ? tp->act_grad_floats : 1));
     tp->scratch = be->alloc(sizeof(float) * (tp->scratch_floats ? tp->scratch_floats : 1));
     tp->labels = be->alloc(sizeof(int32_t) * (size_t)tp->batch);
     tp->time = be->alloc(sizeof(float) * (size_t)tp->batch);
@@ -129,7 +130,9 @@ size_t tf_tape_bytes(const TfTape *tp) {
     return sizeof(float) * (2 * tp->n_param_floats + tp->act_floats + tp->act_grad_floats + tp->scratch_floats);
 }
 
-void tf_tape_zero_grad(TfTape *tp) { tp->be->zero(tp->grad, sizeof(float) * tp->n_param_floats); }
+void tf_tape_zero_grad(TfTape *tp) {
+    if (tp->grad) tp->be->zero(tp->grad, sizeof(float) * tp->n_param_floats);
+}
 
 #define X(id) (tp->act + tp->t[id].offset)
 static float *gptr(const TfTape *tp, int id) {
@@ -195,11 +198,17 @@ void tf_tape_forward(TfTape *tp) {
         case TF_NODE_TO_NHWC: o->nchw_to_nhwc(B, SH(x, 1), SH(x, 2) * SH(x, 3), X(x), X(y), 0); break;
         case TF_NODE_TO_NCHW: o->nhwc_to_nchw(B, SH(x, 1), SH(x, 2) * SH(x, 3), X(x), X(y), 0); break;
         }
-        if (tp->profile) { tp->be->sync(); tp->profile[n->kind][0] += wall() - t0; }
+        if (tp->profile) {
+            tp->be->sync();
+            double dt = wall() - t0;
+            tp->profile[n->kind][0] += dt;
+            if (tp->node_profile) tp->node_profile[i][0] += dt;
+        }
     }
 }
 
 void tf_tape_backward(TfTape *tp) {
+    if (tp->inference) tf_die("backward called on a tape built for inference (TF_BUILD_INFERENCE)");
     const TfOps *o = &tp->be->ops;
     const int B = tp->batch;
     for (int k = 0; k < tp->n_zero_before_bwd; k++) {
@@ -246,6 +255,11 @@ void tf_tape_backward(TfTape *tp) {
         case TF_NODE_TO_NHWC: if (G(x)) o->nhwc_to_nchw(B, SH(x, 1), SH(x, 2) * SH(x, 3), dy, G(x), n->acc[0]); break;
         case TF_NODE_TO_NCHW: if (G(x)) o->nchw_to_nhwc(B, SH(x, 1), SH(x, 2) * SH(x, 3), dy, G(x), n->acc[0]); break;
         }
-        if (tp->profile) { tp->be->sync(); tp->profile[n->kind][1] += wall() - t0; }
+        if (tp->profile) {
+            tp->be->sync();
+            double dt = wall() - t0;
+            tp->profile[n->kind][1] += dt;
+            if (tp->node_profile) tp->node_profile[i][1] += dt;
+        }
     }
 }
