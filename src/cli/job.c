@@ -154,8 +154,8 @@ static int choose_dir(const TfCfg *cfg, const char *const *ovs, int n_ovs, const
     struct tm tmv;
     localtime_r(&t, &tmv);
     strftime(stamp, sizeof stamp, "%Y-%m-%d/%H-%M-%S", &tmv);
-    const TfNode *od = tf_node_find(tf_cfg_root(cfg), "trainer.out_dir");
-    TfNode *res = NULL;
+    const TfCfgNode *od = tf_node_find(tf_cfg_root(cfg), "trainer.out_dir");
+    TfCfgNode *res = NULL;
     if (od && od->type != TF_NODE_NULL) {
         if (tf_cfg_resolve_node(tf_cfg_root(cfg), od, "trainer.out_dir", &res, err)) return -1;
         if (res->type != TF_NODE_STR) { tf_node_free(res); return tf_cfg_fail(err, NULL, "trainer.out_dir must be a string"); }

@@ -7,8 +7,8 @@
 #include "config/yaml_io.h"
 #include "core/check.h"
 
-TfNode *tf_cfg_resolved(const TfCfg *cfg, const char *key, TfCfgError *err) {
-    const TfNode *n = tf_node_find(cfg->root, key);
+TfCfgNode *tf_cfg_resolved(const TfCfg *cfg, const char *key, TfCfgError *err) {
+    const TfCfgNode *n = tf_node_find(cfg->root, key);
     if (!n) {
         char near[256];
         tf_cfg_closest_path(cfg->root, key, NULL, 0, near, sizeof near);
@@ -22,47 +22,47 @@ TfNode *tf_cfg_resolved(const TfCfg *cfg, const char *key, TfCfgError *err) {
         tf_cfg_fail(err, hint, "missing mandatory value '%s' (`?\?\?`)", key);
         return NULL;
     }
-    TfNode *out = NULL;
+    TfCfgNode *out = NULL;
     if (tf_cfg_resolve_node(cfg->root, n, key, &out, err)) return NULL;
     return out;
 }
 
 /* Resolve or end the program (exit 2) naming the key. */
-static TfNode *must(const TfCfg *cfg, const char *key) {
+static TfCfgNode *must(const TfCfg *cfg, const char *key) {
     TfCfgError err;
-    TfNode *n = tf_cfg_resolved(cfg, key, &err);
+    TfCfgNode *n = tf_cfg_resolved(cfg, key, &err);
     if (!n) tf_die_usage(err.hint[0] ? err.hint : NULL, "%s", err.msg);
     return n;
 }
 
-TF_NORETURN static void wrong_type(TfNode *n, const char *key, const char *want) {
-    TfNodeType t = n->type;
+TF_NORETURN static void wrong_type(TfCfgNode *n, const char *key, const char *want) {
+    TfCfgNodeType t = n->type;
     tf_node_free(n);
     tf_die_usage("docs/config.md lists every key with its type", "config key '%s' is %s %s, not %s", key,
                  t == TF_NODE_INT ? "an" : "a", tf_node_type_name(t), want);
 }
 
 int tf_cfg_has(const TfCfg *cfg, const char *key) {
-    const TfNode *n = tf_node_find(cfg->root, key);
+    const TfCfgNode *n = tf_node_find(cfg->root, key);
     if (!n || n->type == TF_NODE_NULL) return 0;
     if (!tf_node_is_interp(n)) return 1;
-    TfNode *r = must(cfg, key);
+    TfCfgNode *r = must(cfg, key);
     int has = r->type != TF_NODE_NULL;
     tf_node_free(r);
     return has;
 }
 
 int tf_cfg_is_null(const TfCfg *cfg, const char *key) {
-    const TfNode *n = tf_node_find(cfg->root, key);
+    const TfCfgNode *n = tf_node_find(cfg->root, key);
     if (!n) return 0;
-    TfNode *r = must(cfg, key);
+    TfCfgNode *r = must(cfg, key);
     int is = r->type == TF_NODE_NULL;
     tf_node_free(r);
     return is;
 }
 
 int64_t tf_cfg_get_int(const TfCfg *cfg, const char *key) {
-    TfNode *n = must(cfg, key);
+    TfCfgNode *n = must(cfg, key);
     if (n->type != TF_NODE_INT) wrong_type(n, key, "an int");
     int64_t v = n->i;
     tf_node_free(n);
@@ -70,7 +70,7 @@ int64_t tf_cfg_get_int(const TfCfg *cfg, const char *key) {
 }
 
 double tf_cfg_get_float(const TfCfg *cfg, const char *key) {
-    TfNode *n = must(cfg, key);
+    TfCfgNode *n = must(cfg, key);
     if (n->type != TF_NODE_INT && n->type != TF_NODE_FLOAT) wrong_type(n, key, "a number");
     double v = n->type == TF_NODE_INT ? (double)n->i : n->f;
     tf_node_free(n);
@@ -78,7 +78,7 @@ double tf_cfg_get_float(const TfCfg *cfg, const char *key) {
 }
 
 int tf_cfg_get_bool(const TfCfg *cfg, const char *key) {
-    TfNode *n = must(cfg, key);
+    TfCfgNode *n = must(cfg, key);
     if (n->type != TF_NODE_BOOL) wrong_type(n, key, "a bool");
     int v = n->b;
     tf_node_free(n);
@@ -86,14 +86,14 @@ int tf_cfg_get_bool(const TfCfg *cfg, const char *key) {
 }
 
 const char *tf_cfg_get_str(const TfCfg *cfg, const char *key) {
-    TfNode *n = must(cfg, key);
+    TfCfgNode *n = must(cfg, key);
     if (n->type != TF_NODE_STR) wrong_type(n, key, "a string");
     tf_node_list_append(cfg->cache, n); /* owned by cfg from here on */
     return n->s;
 }
 
 static size_t get_list(const TfCfg *cfg, const char *key, int64_t *iout, double *fout, size_t max) {
-    TfNode *n = must(cfg, key);
+    TfCfgNode *n = must(cfg, key);
     if (n->type != TF_NODE_LIST) wrong_type(n, key, "a list");
     if (n->n > max) {
         size_t len = n->n;
@@ -101,7 +101,7 @@ static size_t get_list(const TfCfg *cfg, const char *key, int64_t *iout, double 
         tf_die_usage(NULL, "config key '%s' has %zu elements; at most %zu are supported", key, len, max);
     }
     for (size_t k = 0; k < n->n; k++) {
-        const TfNode *it = n->items[k];
+        const TfCfgNode *it = n->items[k];
         if (iout && it->type == TF_NODE_INT) iout[k] = it->i;
         else if (fout && (it->type == TF_NODE_INT || it->type == TF_NODE_FLOAT))
             fout[k] = it->type == TF_NODE_INT ? (double)it->i : it->f;
@@ -126,14 +126,14 @@ size_t tf_cfg_get_float_list(const TfCfg *cfg, const char *key, double *out, siz
 
 int tf_cfg_dump(const TfCfg *cfg, FILE *f, int resolve, TfCfgError *err) {
     if (!resolve) { tf_yaml_dump(cfg->root, f); return 0; }
-    TfNode *r = NULL;
+    TfCfgNode *r = NULL;
     if (tf_cfg_resolve_tree(cfg->root, &r, err)) return -1;
     tf_yaml_dump(r, f);
     tf_node_free(r);
     return 0;
 }
 
-static int save_node(const TfNode *n, const char *path, TfCfgError *err) {
+static int save_node(const TfCfgNode *n, const char *path, TfCfgError *err) {
     char *text = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&text, &len);
@@ -148,7 +148,7 @@ static int save_node(const TfNode *n, const char *path, TfCfgError *err) {
 int tf_cfg_save(const TfCfg *cfg, const char *path, TfCfgError *err) { return save_node(cfg->root, path, err); }
 
 int tf_cfg_save_overrides(const char *const *overrides, int n, const char *path, TfCfgError *err) {
-    TfNode *list = tf_node_new(TF_NODE_LIST);
+    TfCfgNode *list = tf_node_new(TF_NODE_LIST);
     for (int k = 0; k < n; k++) tf_node_list_append(list, tf_node_str(overrides[k]));
     int rc = save_node(list, path, err);
     tf_node_free(list);

@@ -17,7 +17,7 @@ typedef struct {
     char option[128]; /* "" for null */
     int is_self;
     int cli_set;      /* chosen on the command line: experiment overrides do not apply */
-    TfNode *loaded;   /* the option file, defaults removed */
+    TfCfgNode *loaded;   /* the option file, defaults removed */
     char loaded_option[128];
     int global_pkg;
 } Entry;
@@ -75,8 +75,8 @@ static void list_options(const char *dir, const char *group, const char *want, c
 
 /* Read a defaults list (removing it from node). Primary files take `group: option`, `_self_`;
  * option files also `override /group: option`, which are applied to `into`. */
-static int read_defaults(TfNode *node, const char *file, int primary, Defaults *into, TfCfgError *err) {
-    TfNode *dl = tf_node_dict_get(node, "defaults");
+static int read_defaults(TfCfgNode *node, const char *file, int primary, Defaults *into, TfCfgError *err) {
+    TfCfgNode *dl = tf_node_dict_get(node, "defaults");
     if (!dl) {
         if (primary && into->n < MAX_ENTRIES) into->e[into->n++].is_self = 1;
         return 0;
@@ -84,7 +84,7 @@ static int read_defaults(TfNode *node, const char *file, int primary, Defaults *
     if (dl->type != TF_NODE_LIST) return tf_cfg_fail(err, NULL, "%s: 'defaults' must be a list", file);
     int saw_self = 0;
     for (size_t k = 0; k < dl->n; k++) {
-        const TfNode *it = dl->items[k];
+        const TfCfgNode *it = dl->items[k];
         if (it->type == TF_NODE_STR && !strcmp(it->s, "_self_")) {
             if (primary && into->n < MAX_ENTRIES) into->e[into->n++].is_self = 1;
             saw_self = 1;
@@ -94,7 +94,7 @@ static int read_defaults(TfNode *node, const char *file, int primary, Defaults *
             return tf_cfg_fail(err, "entries look like `- group: option`, `- _self_` or `- override /group: option`",
                                "%s: defaults entry %zu is not understood", file, k + 1);
         const char *key = it->keys[0];
-        const TfNode *val = it->items[0];
+        const TfCfgNode *val = it->items[0];
         int is_override = !strncmp(key, "override ", 9);
         if (is_override) key += 9;
         while (*key == ' ' || *key == '/') key++;
@@ -216,7 +216,7 @@ int tf_cfg_compose(const char *config_dir, const char *config_name, const char *
     cfg->cache = tf_node_new(TF_NODE_LIST);
     Defaults d = {.n = 0};
     TfOverride *ovs = tf_calloc((size_t)(n_overrides > 0 ? n_overrides : 1), sizeof *ovs);
-    TfNode *primary = NULL;
+    TfCfgNode *primary = NULL;
     int rc = -1, n_parsed = 0;
     char path[2048];
     snprintf(path, sizeof path, "%s/%s.yaml", config_dir, config_name);
@@ -265,7 +265,7 @@ int tf_cfg_compose(const char *config_dir, const char *config_name, const char *
         char pkg[128];
         snprintf(pkg, sizeof pkg, "%s", e->group);
         for (char *c = pkg; *c; c++) if (*c == '/') *c = '.';
-        TfNode *at = tf_node_find(cfg->root, pkg);
+        TfCfgNode *at = tf_node_find(cfg->root, pkg);
         if (!at || at->type != TF_NODE_DICT) {
             tf_node_set_path(cfg->root, pkg, tf_node_new(TF_NODE_DICT), 1);
             at = tf_node_find(cfg->root, pkg);
@@ -291,7 +291,7 @@ out:
 }
 
 int tf_cfg_apply_parsed(TfCfg *cfg, const TfOverride *ov, TfCfgError *err) {
-    TfNode *cur = tf_node_find(cfg->root, ov->key);
+    TfCfgNode *cur = tf_node_find(cfg->root, ov->key);
     char near[256], hint[512];
     switch (ov->kind) {
     case TF_OV_CHANGE:
@@ -351,7 +351,7 @@ static void consider(Closest *c, const char *cand) {
     if (dist < c->best) { c->best = dist; snprintf(c->out, c->cap, "%s", cand); }
 }
 
-static void closest_walk(const TfNode *n, char *path, size_t len, Closest *c) {
+static void closest_walk(const TfCfgNode *n, char *path, size_t len, Closest *c) {
     if (n->type != TF_NODE_DICT) return;
     for (size_t k = 0; k < n->n; k++) {
         size_t kl = strlen(n->keys[k]);
@@ -365,7 +365,7 @@ static void closest_walk(const TfNode *n, char *path, size_t len, Closest *c) {
     }
 }
 
-void tf_cfg_closest_path(const TfNode *root, const char *key, const char *const *extra, size_t n_extra,
+void tf_cfg_closest_path(const TfCfgNode *root, const char *key, const char *const *extra, size_t n_extra,
                          char *out, size_t cap) {
     Closest c = {.key = key, .best = (size_t)-1, .out = out, .cap = cap};
     out[0] = '\0';
@@ -381,7 +381,7 @@ void tf_cfg_destroy(TfCfg *cfg) {
     free(cfg);
 }
 
-const TfNode *tf_cfg_root(const TfCfg *cfg) { return cfg->root; }
+const TfCfgNode *tf_cfg_root(const TfCfg *cfg) { return cfg->root; }
 
 const char *tf_cfg_choice(const TfCfg *cfg, const char *group) {
     for (size_t k = 0; k < cfg->n_groups; k++)

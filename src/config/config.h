@@ -40,7 +40,7 @@ int tf_cfg_apply(TfCfg *cfg, const char *override, TfCfgError *err);
 int tf_cfg_validate(const TfCfg *cfg, int world_size, TfCfgError *err);
 
 /* The tree (unresolved), and the option chosen for a group ("model" -> "unet"; NULL if none). */
-const TfNode *tf_cfg_root(const TfCfg *cfg);
+const TfCfgNode *tf_cfg_root(const TfCfg *cfg);
 const char *tf_cfg_choice(const TfCfg *cfg, const char *group);
 
 /* Typed reads (interpolations resolved). A missing key, `???`, a wrong type or a bad
@@ -55,7 +55,7 @@ const char *tf_cfg_get_str(const TfCfg *cfg, const char *key); /* valid while cf
 size_t tf_cfg_get_int_list(const TfCfg *cfg, const char *key, int64_t *out, size_t max);
 size_t tf_cfg_get_float_list(const TfCfg *cfg, const char *key, double *out, size_t max);
 /* The resolved node (a copy the caller frees), or NULL with err set. */
-TfNode *tf_cfg_resolved(const TfCfg *cfg, const char *key, TfCfgError *err);
+TfCfgNode *tf_cfg_resolved(const TfCfg *cfg, const char *key, TfCfgError *err);
 
 /* YAML of the composed config; resolve=1 resolves interpolations (as `--cfg job --resolve`). */
 int tf_cfg_dump(const TfCfg *cfg, FILE *f, int resolve, TfCfgError *err);
@@ -64,9 +64,9 @@ int tf_cfg_save(const TfCfg *cfg, const char *path, TfCfgError *err);
 int tf_cfg_save_overrides(const char *const *overrides, int n, const char *path, TfCfgError *err);
 
 /* Resolve every interpolation of a tree into a new tree (`???` stays `???`). */
-int tf_cfg_resolve_tree(const TfNode *root, TfNode **out, TfCfgError *err);
+int tf_cfg_resolve_tree(const TfCfgNode *root, TfCfgNode **out, TfCfgError *err);
 /* Resolve one node found at `where` within root; returns a new node. */
-int tf_cfg_resolve_node(const TfNode *root, const TfNode *node, const char *where, TfNode **out,
+int tf_cfg_resolve_node(const TfCfgNode *root, const TfCfgNode *node, const char *where, TfCfgNode **out,
                         TfCfgError *err);
 
 /* --- the key table (schema.c) -------------------------------------------------------- */

@@ -26,7 +26,7 @@ static void str_add(Str *s, const char *t, size_t len) {
     s->b[s->n] = '\0';
 }
 
-static int resolve(const TfNode *root, const TfNode *n, const char *where, int depth, TfNode **out, TfCfgError *err);
+static int resolve(const TfCfgNode *root, const TfCfgNode *n, const char *where, int depth, TfCfgNode **out, TfCfgError *err);
 
 /* Index just past the '}' matching the "${" at s[0]; 0 if unterminated. */
 static size_t interp_end(const char *s) {
@@ -41,11 +41,11 @@ static size_t interp_end(const char *s) {
     return 0;
 }
 
-static int eval_text(const TfNode *root, const char *text, const char *where, int depth, TfNode **out,
+static int eval_text(const TfCfgNode *root, const char *text, const char *where, int depth, TfCfgNode **out,
                      TfCfgError *err);
 
 /* The body of one ${...} (without the braces). */
-static int eval_expr(const TfNode *root, const char *expr, const char *where, int depth, TfNode **out,
+static int eval_expr(const TfCfgNode *root, const char *expr, const char *where, int depth, TfCfgNode **out,
                      TfCfgError *err) {
     while (*expr == ' ') expr++;
     const char *colon = strchr(expr, ':');
@@ -93,7 +93,7 @@ static int eval_expr(const TfNode *root, const char *expr, const char *where, in
     if (path[0] == '.')
         return tf_cfg_fail(err, "write the absolute key, e.g. ${model.base_ch}",
                            "'%s': relative interpolation ${%s} is not supported", where, path);
-    const TfNode *target = tf_node_find(root, path);
+    const TfCfgNode *target = tf_node_find(root, path);
     if (!target) {
         char near[256];
         tf_cfg_closest_path(root, path, NULL, 0, near, sizeof near);
@@ -107,7 +107,7 @@ static int eval_expr(const TfNode *root, const char *expr, const char *where, in
     return resolve(root, target, path, depth + 1, out, err);
 }
 
-static int eval_text(const TfNode *root, const char *s, const char *where, int depth, TfNode **out,
+static int eval_text(const TfCfgNode *root, const char *s, const char *where, int depth, TfCfgNode **out,
                      TfCfgError *err) {
     if (depth > MAX_DEPTH)
         return tf_cfg_fail(err, "two keys refer to each other", "'%s': interpolation loop (depth over %d)", where,
@@ -131,7 +131,7 @@ static int eval_text(const TfNode *root, const char *s, const char *where, int d
             char *body = tf_malloc(end);
             memcpy(body, s + i + 2, end - 3);
             body[end - 3] = '\0';
-            TfNode *v = NULL;
+            TfCfgNode *v = NULL;
             int rc = eval_expr(root, body, where, depth, &v, err);
             free(body);
             if (rc) { free(acc.b); return -1; }
@@ -160,19 +160,19 @@ static int eval_text(const TfNode *root, const char *s, const char *where, int d
     return 0;
 }
 
-static int resolve(const TfNode *root, const TfNode *n, const char *where, int depth, TfNode **out, TfCfgError *err) {
+static int resolve(const TfCfgNode *root, const TfCfgNode *n, const char *where, int depth, TfCfgNode **out, TfCfgError *err) {
     *out = NULL;
     if (depth > MAX_DEPTH)
         return tf_cfg_fail(err, "two keys refer to each other", "'%s': interpolation loop (depth over %d)", where,
                            MAX_DEPTH);
     if (tf_node_is_interp(n)) return eval_text(root, n->s, where, depth, out, err);
     if (n->type != TF_NODE_LIST && n->type != TF_NODE_DICT) { *out = tf_node_copy(n); return 0; }
-    TfNode *c = tf_node_new(n->type);
+    TfCfgNode *c = tf_node_new(n->type);
     for (size_t k = 0; k < n->n; k++) {
         char sub[1024];
         if (n->type == TF_NODE_DICT) snprintf(sub, sizeof sub, "%s%s%s", where, where[0] ? "." : "", n->keys[k]);
         else snprintf(sub, sizeof sub, "%s.%zu", where, k);
-        TfNode *v = NULL;
+        TfCfgNode *v = NULL;
         if (resolve(root, n->items[k], sub, depth, &v, err)) { tf_node_free(c); return -1; }
         if (n->type == TF_NODE_DICT) tf_node_dict_set(c, n->keys[k], v);
         else tf_node_list_append(c, v);
@@ -181,10 +181,10 @@ static int resolve(const TfNode *root, const TfNode *n, const char *where, int d
     return 0;
 }
 
-int tf_cfg_resolve_node(const TfNode *root, const TfNode *node, const char *where, TfNode **out, TfCfgError *err) {
+int tf_cfg_resolve_node(const TfCfgNode *root, const TfCfgNode *node, const char *where, TfCfgNode **out, TfCfgError *err) {
     return resolve(root, node, where, 0, out, err);
 }
 
-int tf_cfg_resolve_tree(const TfNode *root, TfNode **out, TfCfgError *err) {
+int tf_cfg_resolve_tree(const TfCfgNode *root, TfCfgNode **out, TfCfgError *err) {
     return resolve(root, root, "", 0, out, err);
 }

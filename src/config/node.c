@@ -21,7 +21,7 @@ int tf_cfg_fail(TfCfgError *err, const char *hint, const char *fmt, ...) {
     return -1;
 }
 
-const char *tf_node_type_name(TfNodeType t) {
+const char *tf_node_type_name(TfCfgNodeType t) {
     static const char *names[] = {"null", "bool", "int", "float", "string", "list", "dict", "???"};
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
@@ -33,23 +33,23 @@ static char *dup_str(const char *s) {
     return d;
 }
 
-TfNode *tf_node_new(TfNodeType t) {
-    TfNode *n = tf_calloc(1, sizeof *n);
+TfCfgNode *tf_node_new(TfCfgNodeType t) {
+    TfCfgNode *n = tf_calloc(1, sizeof *n);
     n->type = t;
     return n;
 }
 
-TfNode *tf_node_str(const char *s) {
-    TfNode *n = tf_node_new(TF_NODE_STR);
+TfCfgNode *tf_node_str(const char *s) {
+    TfCfgNode *n = tf_node_new(TF_NODE_STR);
     n->s = dup_str(s);
     return n;
 }
 
-TfNode *tf_node_int(int64_t v) { TfNode *n = tf_node_new(TF_NODE_INT); n->i = v; return n; }
-TfNode *tf_node_float(double v) { TfNode *n = tf_node_new(TF_NODE_FLOAT); n->f = v; return n; }
-TfNode *tf_node_bool(int v) { TfNode *n = tf_node_new(TF_NODE_BOOL); n->b = v != 0; return n; }
+TfCfgNode *tf_node_int(int64_t v) { TfCfgNode *n = tf_node_new(TF_NODE_INT); n->i = v; return n; }
+TfCfgNode *tf_node_float(double v) { TfCfgNode *n = tf_node_new(TF_NODE_FLOAT); n->f = v; return n; }
+TfCfgNode *tf_node_bool(int v) { TfCfgNode *n = tf_node_new(TF_NODE_BOOL); n->b = v != 0; return n; }
 
-void tf_node_free(TfNode *n) {
+void tf_node_free(TfCfgNode *n) {
     if (!n) return;
     for (size_t k = 0; k < n->n; k++) {
         tf_node_free(n->items[k]);
@@ -61,9 +61,9 @@ void tf_node_free(TfNode *n) {
     free(n);
 }
 
-TfNode *tf_node_copy(const TfNode *n) {
+TfCfgNode *tf_node_copy(const TfCfgNode *n) {
     if (!n) return NULL;
-    TfNode *c = tf_node_new(n->type);
+    TfCfgNode *c = tf_node_new(n->type);
     c->b = n->b; c->i = n->i; c->f = n->f;
     if (n->s) c->s = dup_str(n->s);
     for (size_t k = 0; k < n->n; k++) {
@@ -73,7 +73,7 @@ TfNode *tf_node_copy(const TfNode *n) {
     return c;
 }
 
-int tf_node_equal(const TfNode *a, const TfNode *b) {
+int tf_node_equal(const TfCfgNode *a, const TfCfgNode *b) {
     if (a->type != b->type || a->n != b->n) return 0;
     switch (a->type) {
     case TF_NODE_BOOL: return a->b == b->b;
@@ -91,10 +91,10 @@ int tf_node_equal(const TfNode *a, const TfNode *b) {
     }
 }
 
-static void grow(TfNode *n) {
+static void grow(TfCfgNode *n) {
     if (n->n < n->cap) return;
     size_t cap = n->cap ? n->cap * 2 : 4;
-    TfNode **items = realloc(n->items, cap * sizeof *items);
+    TfCfgNode **items = realloc(n->items, cap * sizeof *items);
     if (!items) tf_die("out of memory growing a config node");
     n->items = items;
     if (n->type == TF_NODE_DICT) {
@@ -105,25 +105,25 @@ static void grow(TfNode *n) {
     n->cap = cap;
 }
 
-void tf_node_list_append(TfNode *list, TfNode *item) {
+void tf_node_list_append(TfCfgNode *list, TfCfgNode *item) {
     TF_ASSERT(list->type == TF_NODE_LIST);
     grow(list);
     list->items[list->n++] = item;
 }
 
-static long dict_index(const TfNode *d, const char *key) {
+static long dict_index(const TfCfgNode *d, const char *key) {
     if (!d || d->type != TF_NODE_DICT) return -1;
     for (size_t k = 0; k < d->n; k++)
         if (!strcmp(d->keys[k], key)) return (long)k;
     return -1;
 }
 
-TfNode *tf_node_dict_get(const TfNode *dict, const char *key) {
+TfCfgNode *tf_node_dict_get(const TfCfgNode *dict, const char *key) {
     long k = dict_index(dict, key);
     return k < 0 ? NULL : dict->items[k];
 }
 
-void tf_node_dict_set(TfNode *dict, const char *key, TfNode *value) {
+void tf_node_dict_set(TfCfgNode *dict, const char *key, TfCfgNode *value) {
     TF_ASSERT(dict->type == TF_NODE_DICT);
     long k = dict_index(dict, key);
     if (k >= 0) {
@@ -136,7 +136,7 @@ void tf_node_dict_set(TfNode *dict, const char *key, TfNode *value) {
     dict->items[dict->n++] = value;
 }
 
-int tf_node_dict_remove(TfNode *dict, const char *key) {
+int tf_node_dict_remove(TfCfgNode *dict, const char *key) {
     long k = dict_index(dict, key);
     if (k < 0) return 0;
     tf_node_free(dict->items[k]);
@@ -148,7 +148,7 @@ int tf_node_dict_remove(TfNode *dict, const char *key) {
 }
 
 /* The child named by one path component (a dict key, or a list index). */
-static TfNode *child(const TfNode *n, const char *comp) {
+static TfCfgNode *child(const TfCfgNode *n, const char *comp) {
     if (!n) return NULL;
     if (n->type == TF_NODE_DICT) return tf_node_dict_get(n, comp);
     if (n->type == TF_NODE_LIST) {
@@ -159,10 +159,10 @@ static TfNode *child(const TfNode *n, const char *comp) {
     return NULL;
 }
 
-TfNode *tf_node_find(const TfNode *root, const char *path) {
-    if (!path[0]) return (TfNode *)root;
+TfCfgNode *tf_node_find(const TfCfgNode *root, const char *path) {
+    if (!path[0]) return (TfCfgNode *)root;
     char comp[256];
-    const TfNode *cur = root;
+    const TfCfgNode *cur = root;
     const char *p = path;
     while (cur) {
         const char *dot = strchr(p, '.');
@@ -171,7 +171,7 @@ TfNode *tf_node_find(const TfNode *root, const char *path) {
         memcpy(comp, p, len);
         comp[len] = '\0';
         cur = child(cur, comp);
-        if (!dot) return (TfNode *)cur;
+        if (!dot) return (TfCfgNode *)cur;
         p = dot + 1;
     }
     return NULL;
@@ -188,16 +188,16 @@ static const char *split_last(const char *path, char *parent, size_t cap) {
     return dot + 1;
 }
 
-int tf_node_set_path(TfNode *root, const char *path, TfNode *value, int create) {
+int tf_node_set_path(TfCfgNode *root, const char *path, TfCfgNode *value, int create) {
     char parent_path[1024];
     if (strlen(path) >= sizeof parent_path || !path[0]) return -1;
     const char *last = split_last(path, parent_path, sizeof parent_path);
     if (!last[0]) return -1;
-    TfNode *parent = root;
+    TfCfgNode *parent = root;
     if (parent_path[0]) {
         parent = tf_node_find(root, parent_path);
         if (!parent && create) {
-            TfNode *d = tf_node_new(TF_NODE_DICT);
+            TfCfgNode *d = tf_node_new(TF_NODE_DICT);
             if (tf_node_set_path(root, parent_path, d, 1)) { tf_node_free(d); return -1; }
             parent = d;
         }
@@ -215,19 +215,19 @@ int tf_node_set_path(TfNode *root, const char *path, TfNode *value, int create) 
     return -1;
 }
 
-int tf_node_remove_path(TfNode *root, const char *path) {
+int tf_node_remove_path(TfCfgNode *root, const char *path) {
     char parent_path[1024];
     if (strlen(path) >= sizeof parent_path) return 0;
     const char *last = split_last(path, parent_path, sizeof parent_path);
-    TfNode *parent = parent_path[0] ? tf_node_find(root, parent_path) : root;
+    TfCfgNode *parent = parent_path[0] ? tf_node_find(root, parent_path) : root;
     if (!parent || parent->type != TF_NODE_DICT) return 0;
     return tf_node_dict_remove(parent, last);
 }
 
-void tf_node_merge(TfNode *dst, const TfNode *src) {
+void tf_node_merge(TfCfgNode *dst, const TfCfgNode *src) {
     TF_ASSERT(dst->type == TF_NODE_DICT && src->type == TF_NODE_DICT);
     for (size_t k = 0; k < src->n; k++) {
-        TfNode *d = tf_node_dict_get(dst, src->keys[k]);
+        TfCfgNode *d = tf_node_dict_get(dst, src->keys[k]);
         if (d && d->type == TF_NODE_DICT && src->items[k]->type == TF_NODE_DICT)
             tf_node_merge(d, src->items[k]);
         else
@@ -235,7 +235,7 @@ void tf_node_merge(TfNode *dst, const TfNode *src) {
     }
 }
 
-int tf_node_is_interp(const TfNode *n) { return n && n->type == TF_NODE_STR && strstr(n->s, "${"); }
+int tf_node_is_interp(const TfCfgNode *n) { return n && n->type == TF_NODE_STR && strstr(n->s, "${"); }
 
 /* --- scalar typing --------------------------------------------------------------------- */
 
@@ -307,7 +307,7 @@ static int parse_float(const char *t, double *v, int yaml11) {
     return 1;
 }
 
-TfNode *tf_node_from_plain(const char *t, int yaml11) {
+TfCfgNode *tf_node_from_plain(const char *t, int yaml11) {
     if (yaml11) {
         if (!t[0] || !strcmp(t, "~") || !strcmp(t, "null") || !strcmp(t, "Null") || !strcmp(t, "NULL"))
             return tf_node_new(TF_NODE_NULL);
@@ -348,7 +348,7 @@ TfNode *tf_node_from_plain(const char *t, int yaml11) {
 
 int tf_node_plain_is_special(const char *t) {
     for (int yaml11 = 0; yaml11 < 2; yaml11++) {
-        TfNode *n = tf_node_from_plain(t, yaml11);
+        TfCfgNode *n = tf_node_from_plain(t, yaml11);
         int special = n->type != TF_NODE_STR;
         tf_node_free(n);
         if (special) return 1;
@@ -383,7 +383,7 @@ void tf_format_float(double v, char *buf, size_t cap) {
     }
 }
 
-static int walk(const TfNode *n, char *path, size_t len, size_t cap, TfNodeVisit fn, void *ctx) {
+static int walk(const TfCfgNode *n, char *path, size_t len, size_t cap, TfCfgNodeVisit fn, void *ctx) {
     if (n->type != TF_NODE_DICT || n->n == 0) return len ? fn(path, n, ctx) : 0;
     for (size_t k = 0; k < n->n; k++) {
         size_t kl = strlen(n->keys[k]);
@@ -398,7 +398,7 @@ static int walk(const TfNode *n, char *path, size_t len, size_t cap, TfNodeVisit
     return 0;
 }
 
-int tf_node_walk(const TfNode *root, TfNodeVisit fn, void *ctx) {
+int tf_node_walk(const TfCfgNode *root, TfCfgNodeVisit fn, void *ctx) {
     char path[1024] = "";
     return walk(root, path, 0, sizeof path, fn, ctx);
 }

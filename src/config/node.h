@@ -17,11 +17,11 @@ typedef enum {
     TF_NODE_LIST,
     TF_NODE_DICT,
     TF_NODE_MISSING /* `???`: mandatory value not set yet */
-} TfNodeType;
+} TfCfgNodeType;
 
-typedef struct TfNode TfNode;
-struct TfNode {
-    TfNodeType type;
+typedef struct TfCfgNode TfCfgNode;
+struct TfCfgNode {
+    TfCfgNodeType type;
     int b;       /* BOOL */
     int64_t i;   /* INT */
     double f;    /* FLOAT */
@@ -29,7 +29,7 @@ struct TfNode {
     size_t n;    /* LIST / DICT: number of children */
     size_t cap;
     char **keys; /* DICT: keys[0..n) (owned) */
-    TfNode **items;
+    TfCfgNode **items;
 };
 
 /* Error text of the config module: a message and an optional hint. */
@@ -45,38 +45,38 @@ int tf_cfg_fail(TfCfgError *err, const char *hint, const char *fmt, ...)
 #endif
     ;
 
-const char *tf_node_type_name(TfNodeType t);
+const char *tf_node_type_name(TfCfgNodeType t);
 
-TfNode *tf_node_new(TfNodeType t);
-TfNode *tf_node_str(const char *s);
-TfNode *tf_node_int(int64_t v);
-TfNode *tf_node_float(double v);
-TfNode *tf_node_bool(int v);
-void tf_node_free(TfNode *n);
-TfNode *tf_node_copy(const TfNode *n);
-int tf_node_equal(const TfNode *a, const TfNode *b);
+TfCfgNode *tf_node_new(TfCfgNodeType t);
+TfCfgNode *tf_node_str(const char *s);
+TfCfgNode *tf_node_int(int64_t v);
+TfCfgNode *tf_node_float(double v);
+TfCfgNode *tf_node_bool(int v);
+void tf_node_free(TfCfgNode *n);
+TfCfgNode *tf_node_copy(const TfCfgNode *n);
+int tf_node_equal(const TfCfgNode *a, const TfCfgNode *b);
 
 /* Lists and dicts. dict_set replaces an existing key (freeing the old value). */
-void tf_node_list_append(TfNode *list, TfNode *item);
-TfNode *tf_node_dict_get(const TfNode *dict, const char *key);
-void tf_node_dict_set(TfNode *dict, const char *key, TfNode *value);
-int tf_node_dict_remove(TfNode *dict, const char *key); /* 1 when removed */
+void tf_node_list_append(TfCfgNode *list, TfCfgNode *item);
+TfCfgNode *tf_node_dict_get(const TfCfgNode *dict, const char *key);
+void tf_node_dict_set(TfCfgNode *dict, const char *key, TfCfgNode *value);
+int tf_node_dict_remove(TfCfgNode *dict, const char *key); /* 1 when removed */
 
 /* Dotted paths "a.b.c" (list elements by index: "a.0"). NULL when absent. */
-TfNode *tf_node_find(const TfNode *root, const char *path);
+TfCfgNode *tf_node_find(const TfCfgNode *root, const char *path);
 /* Set path to value, creating intermediate dicts when `create` (else fail when a parent is absent). */
-int tf_node_set_path(TfNode *root, const char *path, TfNode *value, int create);
-int tf_node_remove_path(TfNode *root, const char *path); /* 1 when removed */
+int tf_node_set_path(TfCfgNode *root, const char *path, TfCfgNode *value, int create);
+int tf_node_remove_path(TfCfgNode *root, const char *path); /* 1 when removed */
 
 /* Deep merge src into dst (dicts merge key by key, everything else replaces). */
-void tf_node_merge(TfNode *dst, const TfNode *src);
+void tf_node_merge(TfCfgNode *dst, const TfCfgNode *src);
 
-int tf_node_is_interp(const TfNode *n); /* STR containing "${" */
+int tf_node_is_interp(const TfCfgNode *n); /* STR containing "${" */
 
 /* Scalar typing of unquoted text. yaml11: YAML 1.1 rules as OmegaConf applies them to files
  * (null/~/empty, yes/no/on/off, 0x/0o ints, 1e-3, .inf). Otherwise Hydra's override rules
  * (null, true/false, ints with _, floats incl. inf/nan). Anything else is a string. */
-TfNode *tf_node_from_plain(const char *text, int yaml11);
+TfCfgNode *tf_node_from_plain(const char *text, int yaml11);
 /* Does this plain text read back as something other than a string under either rule set? */
 int tf_node_plain_is_special(const char *text);
 
@@ -85,8 +85,8 @@ void tf_format_float(double v, char *buf, size_t cap);
 
 /* Every leaf path of the tree (dicts descended, lists and scalars are leaves), "a.b" form.
  * Calls fn(path, node, ctx) in document order; stops and returns fn's value when it is non-zero. */
-typedef int (*TfNodeVisit)(const char *path, const TfNode *node, void *ctx);
-int tf_node_walk(const TfNode *root, TfNodeVisit fn, void *ctx);
+typedef int (*TfCfgNodeVisit)(const char *path, const TfCfgNode *node, void *ctx);
+int tf_node_walk(const TfCfgNode *root, TfCfgNodeVisit fn, void *ctx);
 
 /* Levenshtein distance (for "did you mean"). */
 size_t tf_edit_distance(const char *a, const char *b);

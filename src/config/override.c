@@ -68,7 +68,7 @@ static int is_stop(char c, int ctx) {
 }
 
 /* An unquoted primitive: up to a stop character; `\` escapes; surrounding blanks trimmed. */
-static int parse_primitive(P *p, int ctx, TfNode **out) {
+static int parse_primitive(P *p, int ctx, TfCfgNode **out) {
     Buf b = {0};
     size_t keep = 0; /* length up to the last non-blank or escaped char */
     int escaped_any = 0, has_interp = 0;
@@ -110,7 +110,7 @@ static int parse_primitive(P *p, int ctx, TfNode **out) {
     return 0;
 }
 
-static int parse_quoted(P *p, TfNode **out) {
+static int parse_quoted(P *p, TfCfgNode **out) {
     char q = p->s[p->pos++];
     Buf b = {0};
     buf_put(&b, '\0');
@@ -132,15 +132,15 @@ static int parse_quoted(P *p, TfNode **out) {
     return 0;
 }
 
-static int parse_element(P *p, int ctx, TfNode **out, int depth);
+static int parse_element(P *p, int ctx, TfCfgNode **out, int depth);
 
-static int parse_list(P *p, TfNode **out, int depth) {
+static int parse_list(P *p, TfCfgNode **out, int depth) {
     p->pos++; /* [ */
-    TfNode *l = tf_node_new(TF_NODE_LIST);
+    TfCfgNode *l = tf_node_new(TF_NODE_LIST);
     skip_ws(p);
     if (p->s[p->pos] == ']') { p->pos++; *out = l; return 0; }
     for (;;) {
-        TfNode *item = NULL;
+        TfCfgNode *item = NULL;
         if (parse_element(p, CTX_LIST, &item, depth + 1)) { tf_node_free(l); return -1; }
         tf_node_list_append(l, item);
         skip_ws(p);
@@ -154,9 +154,9 @@ static int parse_list(P *p, TfNode **out, int depth) {
     return 0;
 }
 
-static int parse_dict(P *p, TfNode **out, int depth) {
+static int parse_dict(P *p, TfCfgNode **out, int depth) {
     p->pos++; /* { */
-    TfNode *d = tf_node_new(TF_NODE_DICT);
+    TfCfgNode *d = tf_node_new(TF_NODE_DICT);
     skip_ws(p);
     if (p->s[p->pos] == '}') { p->pos++; *out = d; return 0; }
     for (;;) {
@@ -169,7 +169,7 @@ static int parse_dict(P *p, TfNode **out, int depth) {
         key[k] = '\0';
         if (!k || p->s[p->pos] != ':') { tf_node_free(d); return fail_at(p, "expected 'key:' in a dict"); }
         p->pos++;
-        TfNode *v = NULL;
+        TfCfgNode *v = NULL;
         if (parse_element(p, CTX_DICT_VALUE, &v, depth + 1)) { tf_node_free(d); return -1; }
         if (tf_node_dict_get(d, key)) { tf_node_free(v); tf_node_free(d); return fail_at(p, "duplicate key in a dict"); }
         tf_node_dict_set(d, key, v);
@@ -184,7 +184,7 @@ static int parse_dict(P *p, TfNode **out, int depth) {
     return 0;
 }
 
-static int parse_element(P *p, int ctx, TfNode **out, int depth) {
+static int parse_element(P *p, int ctx, TfCfgNode **out, int depth) {
     if (depth > 32) return fail_at(p, "nesting deeper than 32 levels");
     skip_ws(p);
     char c = p->s[p->pos];
@@ -221,7 +221,7 @@ static void add_choice(TfOverride *ov, char *text) {
 
 /* range(start, stop[, step]) as Python's: stop excluded; ints stay ints. */
 static int expand_range(P *p, TfOverride *ov) {
-    TfNode *args[3] = {0};
+    TfCfgNode *args[3] = {0};
     int n = 0, rc = -1;
     for (;;) {
         if (n == 3) { fail_at(p, "range() takes at most 3 arguments"); goto out; }
@@ -274,7 +274,7 @@ static int parse_sweep_or_value(P *p, int allow_sweep, TfOverride *ov) {
         } else {
             for (;;) {
                 size_t start = p->pos;
-                TfNode *v = NULL;
+                TfCfgNode *v = NULL;
                 if (parse_element(p, CTX_CALL, &v, 0)) return -1;
                 tf_node_free(v);
                 add_choice(ov, dup_range(p->s, start, p->pos));
@@ -289,7 +289,7 @@ static int parse_sweep_or_value(P *p, int allow_sweep, TfOverride *ov) {
         return 0;
     }
     size_t start = p->pos;
-    TfNode *v = NULL;
+    TfCfgNode *v = NULL;
     if (parse_element(p, CTX_TOP, &v, 0)) return -1;
     if (p->s[p->pos] != ',') { ov->value = v; return 0; }
     tf_node_free(v);
@@ -352,7 +352,7 @@ void tf_override_free(TfOverride *ov) {
     ov->n_choices = 0;
 }
 
-int tf_override_parse_value(const char *text, TfNode **out, TfCfgError *err) {
+int tf_override_parse_value(const char *text, TfCfgNode **out, TfCfgError *err) {
     P p = {.s = text, .pos = 0, .whole = text, .err = err};
     *out = NULL;
     if (parse_element(&p, CTX_TOP, out, 0)) return -1;

@@ -18,7 +18,7 @@ typedef enum {
 typedef struct {
     TfOverrideKind kind;
     char key[256];
-    TfNode *value;         /* NULL for `~key` and for sweeps */
+    TfCfgNode *value;         /* NULL for `~key` and for sweeps */
     size_t n_choices;      /* > 0: a sweep; choices[k] is the text of one value */
     char **choices;
     const char *text;      /* the override as typed (not owned) */
@@ -29,6 +29,6 @@ int tf_override_parse(const char *text, int allow_sweep, TfOverride *out, TfCfgE
 void tf_override_free(TfOverride *ov);
 
 /* Parse only a value (the part after '='), e.g. for defaults or tests. */
-int tf_override_parse_value(const char *text, TfNode **out, TfCfgError *err);
+int tf_override_parse_value(const char *text, TfCfgNode **out, TfCfgError *err);
 
 #endif

@@ -91,6 +91,8 @@ static const TfCfgKey k_keys[] = {
     {"trainer.ema_decay", TF_CFG_FLOAT, 0, 1, HI, NULL, "EMA decay (0: off)"},
     {"trainer.max_skips", TF_CFG_INT, 0, 1e6, 0, NULL, "non-finite steps skipped in a row"},
     {"trainer.out_dir", TF_CFG_STR, ANY, N, NULL, "run directory (null: outputs/DATE/TIME)"},
+    {"trainer.step_timeout", TF_CFG_FLOAT, 0, 1e7, 0, NULL, "watchdog: seconds one step may take (0: off)"},
+    {"trainer.eval_timeout", TF_CFG_FLOAT, 0, 1e7, 0, NULL, "watchdog: seconds for start-up, an evaluation or a save"},
 
     {"eval.every", TF_CFG_INT, 0, BIG, 0, NULL, "steps between evaluations"},
     {"eval.n_samples", TF_CFG_INT, 0, 1e7, 0, NULL, "samples per evaluation"},
@@ -171,7 +173,7 @@ typedef struct {
     TfCfgError *err;
     int count;
     size_t used;
-    const TfNode *res; /* resolved tree */
+    const TfCfgNode *res; /* resolved tree */
 } Report;
 
 static void report(Report *r, const char *fmt, ...) TF_PRINTF(2, 3);
@@ -203,7 +205,7 @@ static int in_range(const TfCfgKey *k, double v) {
     return 1;
 }
 
-static void check_scalar(Report *r, const TfCfgKey *k, const char *path, const TfNode *v, TfCfgType t) {
+static void check_scalar(Report *r, const TfCfgKey *k, const char *path, const TfCfgNode *v, TfCfgType t) {
     char rng[96], shown[64];
     describe_range(k, rng, sizeof rng);
     if (t == TF_CFG_BOOL) {
@@ -244,7 +246,7 @@ static void check_scalar(Report *r, const TfCfgKey *k, const char *path, const T
     if (!in_range(k, x)) report(r, "%s = %s: out of range, must be in %s", path, shown, rng);
 }
 
-static int visit(const char *path, const TfNode *v, void *ctx) {
+static int visit(const char *path, const TfCfgNode *v, void *ctx) {
     Report *r = ctx;
     const TfCfgKey *k = tf_cfg_key_find(path);
     if (!k) {
@@ -270,23 +272,23 @@ static int visit(const char *path, const TfNode *v, void *ctx) {
     return 0;
 }
 
-static int visit_missing(const char *path, const TfNode *v, void *ctx) {
+static int visit_missing(const char *path, const TfCfgNode *v, void *ctx) {
     if (v->type == TF_NODE_MISSING) report(ctx, "missing mandatory value '%s' (`?\?\?`): set it with %s=VALUE", path, path);
     return 0;
 }
 
 /* Typed reads of the resolved tree for the cross-key rules; absent or mistyped -> fallback. */
-static const TfNode *node_at(const Report *r, const char *key) { return tf_node_find(r->res, key); }
+static const TfCfgNode *node_at(const Report *r, const char *key) { return tf_node_find(r->res, key); }
 static int64_t ival(const Report *r, const char *key, int64_t fb) {
-    const TfNode *n = node_at(r, key);
+    const TfCfgNode *n = node_at(r, key);
     return n && n->type == TF_NODE_INT ? n->i : fb;
 }
 static double nval(const Report *r, const char *key, double fb) {
-    const TfNode *n = node_at(r, key);
+    const TfCfgNode *n = node_at(r, key);
     return n && n->type == TF_NODE_INT ? (double)n->i : n && n->type == TF_NODE_FLOAT ? n->f : fb;
 }
 static const char *sval(const Report *r, const char *key) {
-    const TfNode *n = node_at(r, key);
+    const TfCfgNode *n = node_at(r, key);
     return n && n->type == TF_NODE_STR ? n->s : "";
 }
 
@@ -322,7 +324,7 @@ static void check_cross(Report *r, int world) {
     if (micro > 0 && local > 0 && (micro > local || local % micro))
         report(r, "trainer.micro_batch = %lld must divide the per-rank batch %lld (= %lld / %d ranks)",
                (long long)micro, (long long)local, (long long)batch, world);
-    const TfNode *steps = node_at(r, "trainer.steps"), *epochs = node_at(r, "trainer.epochs");
+    const TfCfgNode *steps = node_at(r, "trainer.steps"), *epochs = node_at(r, "trainer.epochs");
     int has_steps = steps && steps->type != TF_NODE_NULL, has_epochs = epochs && epochs->type != TF_NODE_NULL;
     if (steps && epochs && has_steps == has_epochs)
         report(r, "set exactly one of trainer.steps and trainer.epochs (the other null)");
@@ -350,32 +352,32 @@ static void check_cross(Report *r, int world) {
         report(r, "model.num_classes = %lld must be 0 (unconditional) or the dataset's %lld", (long long)ncls, (long long)dcls);
     if (!strcmp(model, "classifier") && ncls != dcls)
         report(r, "model.name = classifier needs model.num_classes = %lld", (long long)dcls);
-    const TfNode *mult = node_at(r, "model.ch_mult");
+    const TfCfgNode *mult = node_at(r, "model.ch_mult");
     int64_t base = ival(r, "model.base_ch", 0), groups = ival(r, "model.groups", 1), heads = ival(r, "model.heads", 1);
     if (mult && mult->type == TF_NODE_LIST && (!strcmp(model, "unet") || !strcmp(model, "classifier"))) {
         if (mult->n == 0) report(r, "model.ch_mult must not be empty");
         if (mult->n && size % ((int64_t)1 << (mult->n - 1)))
             report(r, "model.image_size = %lld cannot be halved %zu times (model.ch_mult has %zu levels)",
                    (long long)size, mult->n - 1, mult->n);
-        const TfNode *attn = node_at(r, "model.attn_res");
+        const TfCfgNode *attn = node_at(r, "model.attn_res");
         for (size_t a = 0; attn && attn->type == TF_NODE_LIST && a < attn->n; a++) {
             int64_t res = attn->items[a]->type == TF_NODE_INT ? attn->items[a]->i : -1, lvl = -1;
             for (size_t l = 0; l < mult->n; l++) if ((size >> l) == res) lvl = (int64_t)l;
             if (lvl < 0) { report(r, "model.attn_res: %lld is not a resolution of the U-Net (%lld halved per level)", (long long)res, (long long)size); continue; }
-            const TfNode *m = mult->items[lvl];
+            const TfCfgNode *m = mult->items[lvl];
             if (m->type == TF_NODE_INT && heads > 0 && (base * m->i) % heads)
                 report(r, "model.heads = %lld must divide the %lld channels at resolution %lld", (long long)heads,
                        (long long)(base * m->i), (long long)res);
         }
         for (size_t l = 0; l < mult->n; l++) {
-            const TfNode *m = mult->items[l];
+            const TfCfgNode *m = mult->items[l];
             if (m->type == TF_NODE_INT && groups > 0 && (base * m->i) % groups)
                 report(r, "model.groups = %lld must divide the %lld channels of level %zu (base_ch * ch_mult[%zu])",
                        (long long)groups, (long long)(base * m->i), l, l);
         }
         if (base % groups && groups > 0) report(r, "model.groups = %lld must divide model.base_ch = %lld", (long long)groups, (long long)base);
     }
-    const TfNode *betas = node_at(r, "optim.betas");
+    const TfCfgNode *betas = node_at(r, "optim.betas");
     if (betas && betas->type == TF_NODE_LIST && betas->n != 2) report(r, "optim.betas must have 2 elements, not %zu", betas->n);
     if (nval(r, "optim.lr", 0) > 0 && nval(r, "lr_schedule.min_lr", 0) > nval(r, "optim.lr", 1e9))
         report(r, "lr_schedule.min_lr = %g exceeds optim.lr = %g", nval(r, "lr_schedule.min_lr", 0), nval(r, "optim.lr", 0));
@@ -395,7 +397,7 @@ int tf_cfg_validate(const TfCfg *cfg, int world_size, TfCfgError *err) {
     Report r = {.err = err, .count = 0, .used = 0};
     if (err) err->msg[0] = err->hint[0] = '\0';
     tf_node_walk(cfg->root, visit_missing, &r);
-    TfNode *res = NULL;
+    TfCfgNode *res = NULL;
     TfCfgError ierr;
     if (tf_cfg_resolve_tree(cfg->root, &res, &ierr)) {
         report(&r, "%s", ierr.msg);

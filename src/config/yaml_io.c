@@ -1,4 +1,4 @@
-/* yaml_io.c - libyaml event parser into TfNode trees, a YAML writer, atomic file writes.
+/* yaml_io.c - libyaml event parser into TfCfgNode trees, a YAML writer, atomic file writes.
  * Knows nothing about Hydra defaults lists or tinyflow's keys. */
 #include "config/yaml_io.h"
 
@@ -26,9 +26,9 @@ static int next_event(Reader *r, yaml_event_t *ev) {
     return 0;
 }
 
-static int parse_node(Reader *r, yaml_event_t *ev, TfNode **out, int depth);
+static int parse_node(Reader *r, yaml_event_t *ev, TfCfgNode **out, int depth);
 
-static int parse_children(Reader *r, TfNode *node, int depth) {
+static int parse_children(Reader *r, TfCfgNode *node, int depth) {
     for (;;) {
         yaml_event_t ev;
         if (next_event(r, &ev)) return -1;
@@ -37,7 +37,7 @@ static int parse_children(Reader *r, TfNode *node, int depth) {
             return 0;
         }
         if (node->type == TF_NODE_LIST) {
-            TfNode *item = NULL;
+            TfCfgNode *item = NULL;
             if (parse_node(r, &ev, &item, depth + 1)) return -1;
             tf_node_list_append(node, item);
             continue;
@@ -57,7 +57,7 @@ static int parse_children(Reader *r, TfNode *node, int depth) {
                                "%s:%zu: key '%s' is empty or contains '.'", r->name, line, key);
         if (tf_node_dict_get(node, key))
             return tf_cfg_fail(r->err, "remove one of the two", "%s:%zu: duplicate key '%s'", r->name, line, key);
-        TfNode *value = NULL;
+        TfCfgNode *value = NULL;
         if (next_event(r, &ev)) return -1;
         if (parse_node(r, &ev, &value, depth + 1)) return -1;
         tf_node_dict_set(node, key, value);
@@ -65,7 +65,7 @@ static int parse_children(Reader *r, TfNode *node, int depth) {
 }
 
 /* Consumes ev. */
-static int parse_node(Reader *r, yaml_event_t *ev, TfNode **out, int depth) {
+static int parse_node(Reader *r, yaml_event_t *ev, TfCfgNode **out, int depth) {
     size_t line = ev->start_mark.line + 1;
     if (depth > 64) {
         yaml_event_delete(ev);
@@ -98,12 +98,12 @@ static int parse_node(Reader *r, yaml_event_t *ev, TfNode **out, int depth) {
     }
 }
 
-int tf_yaml_load_string(const char *text, size_t len, const char *name, TfNode **out, TfCfgError *err) {
+int tf_yaml_load_string(const char *text, size_t len, const char *name, TfCfgNode **out, TfCfgError *err) {
     Reader r = {.name = name, .err = err};
     *out = NULL;
     if (!yaml_parser_initialize(&r.parser)) return tf_cfg_fail(err, NULL, "libyaml: cannot initialise a parser");
     yaml_parser_set_input_string(&r.parser, (const unsigned char *)text, len);
-    TfNode *root = NULL;
+    TfCfgNode *root = NULL;
     int rc = -1, docs = 0;
     for (;;) {
         yaml_event_t ev;
@@ -130,7 +130,7 @@ int tf_yaml_load_string(const char *text, size_t len, const char *name, TfNode *
     return 0;
 }
 
-int tf_yaml_load_file(const char *path, TfNode **out, int *global_package, TfCfgError *err) {
+int tf_yaml_load_file(const char *path, TfCfgNode **out, int *global_package, TfCfgError *err) {
     *out = NULL;
     if (global_package) *global_package = 0;
     FILE *f = fopen(path, "rb");
@@ -216,7 +216,7 @@ static void put_str(const char *s, int flow, FILE *f) {
     fputc('"', f);
 }
 
-static void put_scalar(const TfNode *n, int flow, FILE *f) {
+static void put_scalar(const TfCfgNode *n, int flow, FILE *f) {
     char buf[64];
     switch (n->type) {
     case TF_NODE_NULL: fputs("null", f); break;
@@ -229,9 +229,9 @@ static void put_scalar(const TfNode *n, int flow, FILE *f) {
     }
 }
 
-static int is_container(const TfNode *n) { return n->type == TF_NODE_LIST || n->type == TF_NODE_DICT; }
+static int is_container(const TfCfgNode *n) { return n->type == TF_NODE_LIST || n->type == TF_NODE_DICT; }
 
-static int flat_list(const TfNode *n) {
+static int flat_list(const TfCfgNode *n) {
     for (size_t k = 0; k < n->n; k++)
         if (is_container(n->items[k])) return 0;
     return 1;
@@ -241,9 +241,9 @@ static void indent(int level, FILE *f) {
     for (int k = 0; k < level; k++) fputs("  ", f);
 }
 
-static void dump_value(const TfNode *n, int level, FILE *f);
+static void dump_value(const TfCfgNode *n, int level, FILE *f);
 
-static void dump_dict(const TfNode *n, int level, FILE *f) {
+static void dump_dict(const TfCfgNode *n, int level, FILE *f) {
     for (size_t k = 0; k < n->n; k++) {
         indent(level, f);
         put_str(n->keys[k], 0, f);
@@ -253,7 +253,7 @@ static void dump_dict(const TfNode *n, int level, FILE *f) {
 }
 
 /* Writes what follows "key:" or "- " (leading space/newline included) and the newline. */
-static void dump_value(const TfNode *n, int level, FILE *f) {
+static void dump_value(const TfCfgNode *n, int level, FILE *f) {
     if (n->type == TF_NODE_DICT && n->n) {
         fputc('\n', f);
         dump_dict(n, level + 1, f);
@@ -271,7 +271,7 @@ static void dump_value(const TfNode *n, int level, FILE *f) {
         for (size_t k = 0; k < n->n; k++) {
             indent(level + 1, f);
             fputc('-', f);
-            const TfNode *it = n->items[k];
+            const TfCfgNode *it = n->items[k];
             if (it->type == TF_NODE_DICT && it->n) {
                 /* "- " then the first key inline, the rest indented under it. */
                 fputc('\n', f);
@@ -287,7 +287,7 @@ static void dump_value(const TfNode *n, int level, FILE *f) {
     }
 }
 
-void tf_yaml_dump(const TfNode *root, FILE *f) {
+void tf_yaml_dump(const TfCfgNode *root, FILE *f) {
     if (root->type == TF_NODE_DICT) {
         if (root->n == 0) fputs("{}\n", f);
         else dump_dict(root, 0, f);

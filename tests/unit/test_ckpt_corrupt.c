@@ -14,24 +14,12 @@
 #include "checkpoint.pb-c.h"
 #include "ckpt/ckpt.h"
 #include "ckpt/ckpt_internal.h"
+#include "tf_child.h"
 #include "tf_test.h"
 
 static char g_dir[] = "/tmp/tf_ckpt_bad_XXXXXX";
 static char g_path[4200];
 
-static void rm_dir(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *de;
-    char p[4096];
-    while ((de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-            unlink(p);
-        }
-    closedir(d);
-    rmdir(dir);
-}
 
 static int write_file(const char *path, const void *p, size_t n) {
     FILE *f = fopen(path, "wb");
@@ -216,7 +204,7 @@ int main(void) {
         memcpy(mix + rec_at[0], work + rec_at[0], data_at[0] + 48 - rec_at[0]);
         CHECK(try_load(mix, n, err, sizeof err) == -1 && strstr(err, "'param/a'"));
         free(mix);
-        rm_dir(dir2);
+        tf_rm_dir(dir2);
     }
 
     /* Trailing bytes, wrong magic, other versions, empty and tiny files, a directory. */
@@ -357,6 +345,6 @@ int main(void) {
     free(buf);
     free(good);
     free(work);
-    rm_dir(g_dir);
+    tf_rm_dir(g_dir);
     return tf_test_finish("test_ckpt_corrupt");
 }

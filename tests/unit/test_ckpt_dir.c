@@ -12,24 +12,12 @@
 #include <unistd.h>
 
 #include "ckpt/ckpt.h"
+#include "tf_child.h"
 #include "tf_test.h"
 
 static char g_dir[] = "/tmp/tf_ckpt_dir_XXXXXX";
 static float g_data[64];
 
-static void rm_dir(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *de;
-    char p[4096];
-    while ((de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-            if (unlink(p) != 0) rmdir(p);
-        }
-    closedir(d);
-    rmdir(dir);
-}
 
 static int save_step(uint64_t step) {
     for (int i = 0; i < 64; i++) g_data[i] = (float)(step * 100 + (uint64_t)i);
@@ -156,7 +144,7 @@ int main(void) {
     CHECK(latest(warn, sizeof warn, err, sizeof err) == -2 && strstr(err, "none of the 3") && strstr(err, "step_00000030"));
 
     /* Retention: K=3 newest + every 5th; leftovers (temps, unmarked, orphan markers) go. */
-    rm_dir(g_dir);
+    tf_rm_dir(g_dir);
     CHECK(mkdir(g_dir, 0700) == 0);
     for (uint64_t s = 1; s <= 12; s++) CHECK(save_step(s) == 0);
     fpath(q, sizeof q, 13, ".ckpt.tmp");
@@ -224,6 +212,6 @@ int main(void) {
     CHECK(latest(warn, sizeof warn, err, sizeof err) == 90);
     unlink(canary);
     rmdir(canary_dir);
-    rm_dir(g_dir);
+    tf_rm_dir(g_dir);
     return tf_test_finish("test_ckpt_dir");
 }

@@ -11,21 +11,9 @@
 
 #include "ckpt/ckpt.h"
 #include "ckpt/ckpt_internal.h"
+#include "tf_child.h"
 #include "tf_test.h"
 
-static void rm_dir(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *de;
-    char p[4096];
-    while ((de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-            unlink(p);
-        }
-    closedir(d);
-    rmdir(dir);
-}
 
 static int count_files(const char *dir) {
     DIR *d = opendir(dir);
@@ -204,6 +192,6 @@ int main(void) {
     }
 
     for (int k = 0; k < 12; k++) free(data[k]);
-    rm_dir(dir);
+    tf_rm_dir(dir);
     return tf_test_finish("test_ckpt_roundtrip");
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ckpt/ckpt.h"
+#include "tf_child.h"
 #include "tf_test.h"
 
 static const char *CFG64 =
@@ -18,19 +19,6 @@ static const char *CFG32 =
     "model:\n  name: unet\n  base_ch: 32\n  ch_mult: [1, 2, 2]\n  blocks:\n  -\n    kind: res\n    n: 2\n"
     "optim:\n  lr: 0.002\n";
 
-static void rm_dir(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *de;
-    char p[4096];
-    while ((de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-            unlink(p);
-        }
-    closedir(d);
-    rmdir(dir);
-}
 
 int main(void) {
     char out[1024];
@@ -151,6 +139,6 @@ int main(void) {
     waitpid(pid, &st, 0);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     tf_ckpt_free(ck);
-    rm_dir(dir);
+    tf_rm_dir(dir);
     return tf_test_finish("test_ckpt_signature");
 }

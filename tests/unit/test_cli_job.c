@@ -90,7 +90,7 @@ static void test_runs(void) {
         CHECK_MSG(!strcmp(text, "- experiment=moons\n- optim.lr=2e-3\n- trainer.seed=2\n"), "%s", text);
         /* config.yaml reads back with the job's values. */
         snprintf(p, sizeof p, "%s/.hydra/config.yaml", g_dirs[3]);
-        TfNode *back = NULL;
+        TfCfgNode *back = NULL;
         TfCfgError e;
         CHECK(tf_yaml_load_file(p, &back, NULL, &e) == 0);
         CHECK(back && tf_node_find(back, "trainer.seed")->i == 2 && tf_node_find(back, "optim.lr")->f == 2e-3);

@@ -94,7 +94,7 @@ static void test_override_forms(void) {
                          "trainer.out_dir=runs/${dataset.name}"};
     TfCfg *cfg = compose(8, ovs);
     if (!cfg) return;
-    const TfNode *root = tf_cfg_root(cfg);
+    const TfCfgNode *root = tf_cfg_root(cfg);
     CHECK(tf_cfg_get_float(cfg, "optim.lr") == 3e-4 && tf_cfg_get_int(cfg, "trainer.seed") == 7);
     CHECK(!strcmp(tf_node_find(root, "trainer.micro_batch_note")->s, "x"));
     CHECK(tf_node_find(root, "extra.deep.key")->n == 2);
@@ -161,7 +161,7 @@ static void test_dump_and_save(void) {
     snprintf(path, sizeof path, "%s/config.yaml", dir);
     TfCfgError e;
     CHECK(tf_cfg_save(cfg, path, &e) == 0);
-    TfNode *back = NULL;
+    TfCfgNode *back = NULL;
     CHECK(tf_yaml_load_file(path, &back, NULL, &e) == 0);
     CHECK_MSG(back && tf_node_equal(back, tf_cfg_root(cfg)), "saved config does not read back equal");
     CHECK(back && !strcmp(tf_node_find(back, "trainer.out_dir")->s, "yes")); /* quoted, stays a string */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "tf_child.h"
 #include "tf_test.h"
 
 static char g_tmp[64], g_configs[1100];
@@ -117,7 +118,7 @@ static void test_composition_errors(void) {
         {"nokey", "config key 'nokey' is not in the config"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        TfNode *v = tf_cfg_resolved(cfg, cases[k].key, &e);
+        TfCfgNode *v = tf_cfg_resolved(cfg, cases[k].key, &e);
         CHECK_MSG(v == NULL, "%s resolved", cases[k].key);
         tf_node_free(v);
         if (!v) CHECK_MSG(strstr(e.msg, cases[k].want), "%s: expected '%s' in: %s", cases[k].key, cases[k].want, e.msg);
@@ -126,26 +127,10 @@ static void test_composition_errors(void) {
     tf_cfg_destroy(cfg);
 }
 
-static void die_get_float(const TfCfg *cfg) { tf_cfg_get_float(cfg, "dataset.name"); }
-static void die_get_missing(const TfCfg *cfg) { tf_cfg_get_int(cfg, "optim.lrr"); }
-static void die_get_mandatory(const TfCfg *cfg) { tf_cfg_get_str(cfg, "dataset.root"); }
+static void die_get_float(const void *cfg) { tf_cfg_get_float(cfg, "dataset.name"); }
+static void die_get_missing(const void *cfg) { tf_cfg_get_int(cfg, "optim.lrr"); }
+static void die_get_mandatory(const void *cfg) { tf_cfg_get_str(cfg, "dataset.root"); }
 
-static int run_child(void (*fn)(const TfCfg *), const TfCfg *cfg, char *out, size_t cap) {
-    int fds[2];
-    if (pipe(fds)) return -1;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) { dup2(fds[1], 2); close(fds[0]); fn(cfg); _exit(0); }
-    close(fds[1]);
-    size_t used = 0;
-    ssize_t r;
-    while ((r = read(fds[0], out + used, cap - 1 - used)) > 0) used += (size_t)r;
-    out[used] = '\0';
-    close(fds[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
 
 static void test_getters_die(void) {
     const char *ovs[] = {"dataset.root=???"};
@@ -153,11 +138,11 @@ static void test_getters_die(void) {
     TfCfgError e;
     if (tf_cfg_compose(g_configs, "config", ovs, 1, &cfg, &e)) { CHECK_MSG(0, "%s", e.msg); return; }
     char out[2048];
-    int code = run_child(die_get_float, cfg, out, sizeof out);
+    int code = tf_child_run(die_get_float, cfg, out, sizeof out);
     CHECK_MSG(code == 2 && strstr(out, "config key 'dataset.name' is a string, not a number"), "%d: %s", code, out);
-    code = run_child(die_get_missing, cfg, out, sizeof out);
+    code = tf_child_run(die_get_missing, cfg, out, sizeof out);
     CHECK_MSG(code == 2 && strstr(out, "'optim.lrr' is not in the config (did you mean 'optim.lr'?)"), "%d: %s", code, out);
-    code = run_child(die_get_mandatory, cfg, out, sizeof out);
+    code = tf_child_run(die_get_mandatory, cfg, out, sizeof out);
     CHECK_MSG(code == 2 && strstr(out, "missing mandatory value 'dataset.root'") && strstr(out, "dataset.root=VALUE"),
               "%d: %s", code, out);
     CHECK(tf_cfg_validate(cfg, 1, &e) == -1 && strstr(e.msg, "missing mandatory value 'dataset.root'"));

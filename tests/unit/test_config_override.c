@@ -55,7 +55,7 @@ static void test_forms(void) {
 }
 
 static void test_values(void) {
-    struct { const char *text; TfNodeType type; double num; const char *str; } cases[] = {
+    struct { const char *text; TfCfgNodeType type; double num; const char *str; } cases[] = {
         {"a=null", TF_NODE_NULL, 0, NULL},       {"a=NULL", TF_NODE_NULL, 0, NULL},
         {"a=true", TF_NODE_BOOL, 1, NULL},       {"a=False", TF_NODE_BOOL, 0, NULL},
         {"a=10", TF_NODE_INT, 10, NULL},         {"a=1_000", TF_NODE_INT, 1000, NULL},
@@ -158,7 +158,7 @@ static void test_yaml(void) {
     const char *text =
         "a: yes\nb: Off\nc: ~\nd:\ne: 1e-3\nf: .inf\ng: 0x1F\nh: '1.5'\ni: 1_000\nj: !!str 12\nk: ???\n"
         "l: [1, two, 3.0]\nm: {x: 1}\nn: hello world\n";
-    TfNode *n = NULL;
+    TfCfgNode *n = NULL;
     TfCfgError e;
     CHECK(tf_yaml_load_string(text, strlen(text), "t.yaml", &n, &e) == 0);
     if (!n) return;
@@ -181,9 +181,9 @@ static void test_yaml(void) {
     tf_node_dict_set(n, "s8", tf_node_str("3e5"));
     tf_node_dict_set(n, "f2", tf_node_float(3.0));
     tf_node_dict_set(n, "f3", tf_node_float(2e-7));
-    TfNode *lst = tf_node_new(TF_NODE_LIST);
+    TfCfgNode *lst = tf_node_new(TF_NODE_LIST);
     tf_node_list_append(lst, tf_node_str("x,y"));
-    TfNode *inner = tf_node_new(TF_NODE_DICT);
+    TfCfgNode *inner = tf_node_new(TF_NODE_DICT);
     tf_node_dict_set(inner, "q", tf_node_int(1));
     tf_node_list_append(lst, inner);
     tf_node_dict_set(n, "l2", lst);
@@ -192,7 +192,7 @@ static void test_yaml(void) {
     FILE *m = open_memstream(&buf, &len);
     tf_yaml_dump(n, m);
     fclose(m);
-    TfNode *back = NULL;
+    TfCfgNode *back = NULL;
     CHECK_MSG(tf_yaml_load_string(buf, len, "dump", &back, &e) == 0, "%s\n%s", e.msg, buf);
     CHECK_MSG(back && tf_node_equal(n, back), "round trip changed the tree:\n%s", buf);
     free(buf);

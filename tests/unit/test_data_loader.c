@@ -11,6 +11,7 @@
 
 #include "core/rng.h"
 #include "data/loader.h"
+#include "tf_child.h"
 #include "tf_test.h"
 
 enum { N = 103, C = 1, H = 2, W = 3, DIM = C * H * W };
@@ -185,25 +186,9 @@ static void test_pixels_and_flips(const TfDataset *ds) {
     tf_loader_free(flip);
 }
 
-static void die_batch(const TfDataset *ds) { make(ds, 10, 0, 3, 0, 0); }
-static void die_big(const TfDataset *ds) { make(ds, 200, 0, 1, 0, 0); }
+static void die_batch(const void *ds) { make(ds, 10, 0, 3, 0, 0); }
+static void die_big(const void *ds) { make(ds, 200, 0, 1, 0, 0); }
 
-static int run_child(void (*fn)(const TfDataset *), const TfDataset *ds, char *out, size_t cap) {
-    int fds[2];
-    if (pipe(fds)) return -1;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) { dup2(fds[1], 2); close(fds[0]); fn(ds); _exit(0); }
-    close(fds[1]);
-    size_t used = 0;
-    ssize_t r;
-    while ((r = read(fds[0], out + used, cap - 1 - used)) > 0) used += (size_t)r;
-    out[used] = '\0';
-    close(fds[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
 
 int main(void) {
     uint8_t *pixels = malloc(N * DIM), labels[N];
@@ -213,9 +198,9 @@ int main(void) {
     test_epochs_and_resume(&ds);
     test_pixels_and_flips(&ds);
     char out[2048];
-    int code = run_child(die_batch, &ds, out, sizeof out);
+    int code = tf_child_run(die_batch, &ds, out, sizeof out);
     CHECK_MSG(code == 2 && strstr(out, "global batch 10 is not divisible by the world size 3"), "code %d: %s", code, out);
-    code = run_child(die_big, &ds, out, sizeof out);
+    code = tf_child_run(die_big, &ds, out, sizeof out);
     CHECK_MSG(code == 2 && strstr(out, "exceeds the 103 examples"), "code %d: %s", code, out);
     free(pixels);
     return tf_test_finish("test_data_loader");

@@ -12,6 +12,7 @@
 
 #include "data/dataset.h"
 #include "data/readers.h"
+#include "tf_child.h"
 #include "tf_test.h"
 
 static char g_dir[256];
@@ -61,34 +62,13 @@ static int read_err(const char *path, char *err) {
 }
 
 /* Run fn(arg) in a child with stderr captured; returns the exit code. */
-static int run_child(void (*fn)(const char *), const char *arg, char *out, size_t cap) {
-    int fds[2];
-    if (pipe(fds)) return -1;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fds[1], 2);
-        close(fds[0]);
-        fn(arg);
-        _exit(0);
-    }
-    close(fds[1]);
-    size_t used = 0;
-    ssize_t r;
-    while ((r = read(fds[0], out + used, cap - 1 - used)) > 0) used += (size_t)r;
-    out[used] = '\0';
-    close(fds[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
 
-static void die_idx(const char *path) { TfIdx idx; tf_idx_load(path, &idx); }
-static void die_cifar(const char *path) {
+static void die_idx(const void *path) { TfIdx idx; tf_idx_load(path, &idx); }
+static void die_cifar(const void *path) {
     uint8_t px[5 * 3072], lb[5];
     tf_cifar_load_batch(path, 5, px, lb);
 }
-static void die_open(const char *root) { tf_dataset_open("mnist", root, "train", 0, 0); }
+static void die_open(const void *root) { tf_dataset_open("mnist", root, "train", 0, 0); }
 
 static void test_idx(void) {
     char err[1024];
@@ -174,7 +154,7 @@ static void test_idx(void) {
     CHECK_MSG(strstr(err, "3 dimensions"), "%s", err);
     /* The dying variant: exit code 2, the file named, a hint. */
     char out[4096];
-    int code = run_child(die_idx, path_of("short.gz"), out, sizeof out);
+    int code = tf_child_run(die_idx, path_of("short.gz"), out, sizeof out);
     CHECK_MSG(code == 2, "exit code %d", code);
     CHECK_MSG(strstr(out, path_of("short.gz")) && strstr(out, "[rank 0]") && strstr(out, "hint:"), "stderr: %s", out);
 }
@@ -206,7 +186,7 @@ static void test_cifar(void) {
     CHECK(tf_cifar_read_batch(path_of("c_lab.bin"), 5, px, lb, err, sizeof err) == -1);
     CHECK_MSG(strstr(err, "label 10 of record 3 is out of range 0..9"), "%s", err);
     char out[4096];
-    int code = run_child(die_cifar, path_of("c_lab.bin"), out, sizeof out);
+    int code = tf_child_run(die_cifar, path_of("c_lab.bin"), out, sizeof out);
     CHECK_MSG(code == 2 && strstr(out, path_of("c_lab.bin")) && strstr(out, "data fetch cifar10"), "code %d: %s", code, out);
 }
 
@@ -220,7 +200,7 @@ static void test_dataset_open(void) {
     CHECK(tf_dataset_try_open("mnist", root, "train", 0, 0, err, sizeof err) == NULL);
     CHECK_MSG(strstr(err, "train-images-idx3-ubyte") && strstr(err, "not found"), "%s", err);
     char out[4096];
-    int code = run_child(die_open, root, out, sizeof out);
+    int code = tf_child_run(die_open, root, out, sizeof out);
     CHECK_MSG(code == 2 && strstr(out, "tinyflow data fetch mnist"), "code %d: %s", code, out);
     uint32_t im[3] = {12, 28, 28}, lb[1] = {12}, small[3] = {12, 20, 20};
     char p[700];

@@ -4,36 +4,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "backend/backend.h"
 #include "model/model.h"
+#include "tf_child.h"
 #include "tf_test.h"
 
-/* Run build(cfg) in a child; return its exit code and put its stderr in buf. */
+typedef struct { const TfModelConfig *c; int batch; } BuildArgs;
+static void build(const void *arg) {
+    const BuildArgs *a = arg;
+    TfTape tp;
+    tf_model_build(&tp, a->c, tf_backend_cpu(), a->batch, 0, 1, NULL);
+    tf_tape_free(&tp);
+}
+static void named(const void *name) { tf_model_config_named(name); }
+
+/* Build in a forked child: its exit code, and its stderr in buf. */
 static int build_in_child(const TfModelConfig *c, int batch, char *buf, size_t cap) {
-    int fd[2];
-    if (pipe(fd)) return -1;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fd[1], 2);
-        close(fd[0]);
-        TfTape tp;
-        tf_model_build(&tp, c, tf_backend_cpu(), batch, 0, 1, NULL);
-        tf_tape_free(&tp);
-        _exit(0);
-    }
-    close(fd[1]);
-    size_t n = 0;
-    ssize_t r;
-    while (n + 1 < cap && (r = read(fd[0], buf + n, cap - 1 - n)) > 0) n += (size_t)r;
-    buf[n] = '\0';
-    close(fd[0]);
-    int st = 0;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    BuildArgs a = {c, batch};
+    return tf_child_run(build, &a, buf, cap);
 }
 
 static void expect_error(const char *what, TfModelConfig c, int batch, const char *needle) {
@@ -66,19 +55,9 @@ int main(void) {
     c = k; c.image_size = 3; expect_error("tiny image", c, 2, "model.image_size");
     /* Unknown named configuration. */
     {
-        int fd[2];
-        CHECK(pipe(fd) == 0);
-        fflush(NULL);
-        pid_t pid = fork();
-        if (pid == 0) { dup2(fd[1], 2); tf_model_config_named("resnet"); _exit(0); }
-        close(fd[1]);
-        char buf[1024] = {0};
-        size_t got = 0;
-        ssize_t r;
-        while (got + 1 < sizeof buf && (r = read(fd[0], buf + got, sizeof buf - 1 - got)) > 0) got += (size_t)r;
-        int st;
-        waitpid(pid, &st, 0);
-        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2 && strstr(buf, "resnet") && strstr(buf, "mnist"));
+        char buf[1024];
+        int code = tf_child_run(named, "resnet", buf, sizeof buf);
+        CHECK(code == 2 && strstr(buf, "resnet") && strstr(buf, "mnist"));
     }
     /* The named configurations are valid and build. */
     const char *names[] = {"mnist", "cifar", "mlp2d", "classifier_mnist", "classifier_cifar"};
