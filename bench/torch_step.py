@@ -12,7 +12,13 @@ the timed step, as bench_step does); images_per_s = batch / step; gflops_effecti
 unet_flops (analytic forward FLOPs) x 3 for train, x 1 for sample, per second.
 
   /usr/bin/python3 bench/torch_step.py --config mnist|cifar --mode train|sample [--batch N]
-      [--threads T] [--iters K] [--warmup W] [--best]
+      [--threads T] [--iters K] [--warmup W] [--best] [--device cpu|cuda] [--tf32]
+
+--device cuda: the same step on the GPU (model, batch and optimizer on the device; each timed
+step ends with torch.cuda.synchronize()); fp32 math unless --tf32 (which allows TF32 in both
+matmuls and cuDNN convolutions; PyTorch's own default allows it in cuDNN, so fp32 here means
+both switched off); with --best, channels_last and cudnn.benchmark. The JSON line then also
+has "device", "gpu", "tf32" and "gpu_peak_mb". The CPU behaviour is unchanged.
 
 --best: the fastest settings found for this build of PyTorch: re-executes itself with
 OPENBLAS_CORETYPE=SkylakeX and ATEN_CPU_CAPABILITY=avx512 when the CPU has AVX-512 (and they are
@@ -65,6 +71,8 @@ def parse():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--best", action="store_true", help="use the fastest settings found (see the doc string)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the step runs (default cpu)")
+    ap.add_argument("--tf32", action="store_true", help="with --device cuda: allow TF32 matmuls and convolutions")
     a = ap.parse_args()
     if not a.batch:
         a.batch = {("mnist", "train"): 128, ("cifar", "train"): 32,
@@ -73,13 +81,16 @@ def parse():
         a.threads = os.cpu_count() or 1
     if a.batch < 1 or a.iters < 0 or a.warmup < 0 or a.threads < 1 or a.budget <= 0:
         ap.error("batch and threads must be >= 1, iters and warmup >= 0, budget > 0")
+    if a.tf32 and a.device != "cuda":
+        ap.error("--tf32 needs --device cuda")
     return a
 
 
 def main():
     a = parse()
     settings = {}
-    if a.best:
+    cuda = a.device == "cuda"
+    if a.best and not cuda:
         # Environment that must be in place before torch (and OpenBLAS) load: re-exec once.
         # glibc malloc: keep freed memory instead of unmapping it, so the next step's activations
         # do not page-fault again (this VM's page faults are costly: about 10x fewer minor faults).
@@ -113,7 +124,20 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     channels_last = False
-    if a.best:
+    dev = torch.device("cpu")
+    if cuda:
+        if not torch.cuda.is_available():
+            print("torch_step: --device cuda but torch.cuda.is_available() is False", file=sys.stderr)
+            return 77
+        dev = torch.device("cuda")
+        torch.backends.cuda.matmul.allow_tf32 = a.tf32
+        torch.backends.cudnn.allow_tf32 = a.tf32
+        if a.best:
+            torch.backends.cudnn.benchmark = True
+            channels_last = True
+        settings["tf32"] = a.tf32
+        settings["cudnn_benchmark"] = bool(torch.backends.cudnn.benchmark)
+    elif a.best:
         torch.backends.mkldnn.enabled = torch.backends.mkldnn.is_available()
         channels_last = True
     for k in ("OPENBLAS_CORETYPE", "ATEN_CPU_CAPABILITY", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"):
@@ -130,19 +154,19 @@ def main():
     cfg = unet_ref.get_config(a.config)
     model = unet_ref.UNet.from_config(cfg)
     mf = torch.channels_last if channels_last else torch.contiguous_format
-    model = model.to(memory_format=mf)
+    model = model.to(device=dev, memory_format=mf)
     B, S, nc = a.batch, cfg["image_size"], cfg["num_classes"]
     shape = (B, cfg["in_ch"], S, S)
     train = a.mode == "train"
     opt = torch.optim.Adam(model.parameters(), lr=2e-4) if train else None
 
     def batch():
-        x1 = torch.randn(shape)            # data stand-in
-        x0 = torch.randn(shape)
-        t = torch.rand(B)
+        x1 = torch.randn(shape, device=dev)            # data stand-in
+        x0 = torch.randn(shape, device=dev)
+        t = torch.rand(B, device=dev)
         tb = t[:, None, None, None]
         xt = (tb * x1 + (1 - tb) * x0).contiguous(memory_format=mf)
-        y = torch.randint(0, nc + 1, (B,))  # the null class included, as classifier-free training does
+        y = torch.randint(0, nc + 1, (B,), device=dev)  # the null class included, as classifier-free training does
         return xt, t, y, x1 - x0
 
     def step():
@@ -155,6 +179,8 @@ def main():
         else:
             with torch.no_grad():
                 model(xt, t, y)
+        if cuda:
+            torch.cuda.synchronize()
 
     model.train(train)
     warm = []
@@ -188,6 +214,11 @@ def main():
            "iters": iters, "warmup": a.warmup, "warmup_ms": [round(w * 1e3, 1) for w in warm], "params": sum(p.numel() for p in model.parameters()),
            "gflop_per_step": round(flops * 1e-9, 2), "best": a.best, "settings": settings,
            "loadavg_1m": load1}
+    if cuda:
+        out["device"] = "cuda"
+        out["gpu"] = torch.cuda.get_device_name(dev)
+        out["tf32"] = a.tf32
+        out["gpu_peak_mb"] = round(torch.cuda.max_memory_allocated(dev) / 2**20)
     print(json.dumps(out))
     return 0
 

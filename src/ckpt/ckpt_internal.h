@@ -9,6 +9,7 @@
 
 #include "core/check.h" /* TF_PRINTF */
 #include "ckpt/ckpt.h"
+#include "core/crc32c.h"
 
 /* Payloads are the host's float bytes, which the format defines as little-endian. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -32,10 +33,7 @@ static inline uint32_t tf_get_le32(const unsigned char *p) {
 }
 
 /* ---- checksums -------------------------------------------------------------------------- */
-/* CRC-32C (Castagnoli, reflected 0x82F63B78), chainable: crc = tf_crc32c(crc, p, n), start 0.
- * Uses SSE4.2 when compiled for it; tf_crc32c_portable is the table version (same result). */
-uint32_t tf_crc32c(uint32_t crc, const void *p, size_t n);
-uint32_t tf_crc32c_portable(uint32_t crc, const void *p, size_t n);
+/* CRC-32C: core/crc32c.h (tf_crc32c_extend). */
 
 /* ---- names ------------------------------------------------------------------------------ */
 typedef enum { TF_CKPT_FILE, TF_CKPT_DONE, TF_CKPT_FILE_TMP, TF_CKPT_DONE_TMP } TfCkptKind;

@@ -30,10 +30,11 @@ int tf_ckpt_describe(const char *path, FILE *out) {
         return -1;
     }
     const TfCkptMeta *m = &ck->meta;
-    time_t when = (time_t)m->saved_unix;
     struct tm tmv;
     char stamp[64] = "?";
-    if (gmtime_r(&when, &tmv)) strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S UTC", &tmv);
+    /* Range-check before the cast (the loader checks too): a double outside time_t is UB. */
+    time_t when = (m->saved_unix >= 0 && m->saved_unix <= 1e12) ? (time_t)m->saved_unix : 0;
+    if (m->saved_unix >= 0 && m->saved_unix <= 1e12 && gmtime_r(&when, &tmv)) strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S UTC", &tmv);
     fprintf(out, "checkpoint %s (%llu bytes, valid)\n", ck->path, (unsigned long long)ck->file_bytes);
     fprintf(out, "  format version   %u (written by tinyflow %s)\n", m->format_version, m->tinyflow_version);
     fprintf(out, "  saved            %s\n", stamp);

@@ -78,7 +78,7 @@ static int read_frame(Reader *r, uint32_t max, const char *what, unsigned char *
                     what, at, *len, max);
     if (!(*out = malloc(*len ? *len : 1))) return FAIL(r, "out of memory reading %s", what);
     if (read_exact(r, *out, *len, what)) return -1;
-    uint32_t got = tf_crc32c(0, *out, *len);
+    uint32_t got = tf_crc32c_extend(0, *out, *len);
     if (got != *crc)
         return FAIL(r, "%s at offset %" PRIu64 " is corrupted: checksum 0x%08x, stored 0x%08x", what, at, got, *crc);
     return 0;
@@ -133,6 +133,10 @@ static int check_manifest(Reader *r, const Tinyflow__Ckpt__Manifest *m, uint32_t
     if (strlen(m->config_text) > TF_CKPT_MAX_CONFIG_BYTES)
         return FAIL(r, "manifest: config text over %u bytes", TF_CKPT_MAX_CONFIG_BYTES);
     if (!printable(m->tinyflow_version, 64)) return FAIL(r, "manifest: tinyflow version is empty, too long or not printable");
+    /* Fuzzing fix (tests/fuzz_regressions/ckpt_framed): the times are used as times (describe.c
+     * converts saved_unix to time_t, which is undefined for NaN or 1e129): finite, |x| <= 1e12. */
+    if (!(m->saved_unix >= -1e12 && m->saved_unix <= 1e12) || !(m->train_seconds >= -1e12 && m->train_seconds <= 1e12))
+        return FAIL(r, "manifest: implausible save time %g or training time %g", m->saved_unix, m->train_seconds);
     char hash[17];
     snprintf(hash, sizeof hash, "%016" PRIx64, tf_ckpt_config_hash(m->config_text));
     if (strcmp(hash, m->config_hash) != 0)
@@ -193,7 +197,7 @@ static int read_tensor(Reader *r, const PbInfo *want, int i, int n, float *dst) 
     snprintf(what, sizeof what, "the data of tensor '%s' (record %d of %d)", want->name, i + 1, n);
     at = r->pos;
     if (read_exact(r, dst, want->nbytes, what)) return -1;
-    uint32_t sum = tf_crc32c(0, dst, want->nbytes);
+    uint32_t sum = tf_crc32c_extend(0, dst, want->nbytes);
     if (sum != want->crc32c)
         return FAIL(r, "tensor '%s' (record %d of %d, data at offset %" PRIu64 ") is corrupted: checksum 0x%08x, stored 0x%08x",
                     want->name, i + 1, n, at, sum, want->crc32c);
@@ -217,7 +221,7 @@ int tf_ckpt_load_fd(int fd, const char *shown, TfCkpt **out, char *err, size_t c
         return FAIL(&r, "not a tinyflow checkpoint (bad magic bytes at offset 0)");
     if (read_exact(&r, head + TF_CKPT_MAGIC_BYTES, TF_CKPT_HEADER_BYTES - TF_CKPT_MAGIC_BYTES, "the header")) return -1;
     uint32_t version = tf_get_le32(head + 8);
-    if (tf_crc32c(0, head, 12) != tf_get_le32(head + 12)) return FAIL(&r, "the header is corrupted (checksum mismatch)");
+    if (tf_crc32c_extend(0, head, 12) != tf_get_le32(head + 12)) return FAIL(&r, "the header is corrupted (checksum mismatch)");
     if (version != TF_CKPT_FORMAT_VERSION)
         return FAIL(&r, "format version %u; this build reads version %u (%s)", version, TF_CKPT_FORMAT_VERSION,
                     version > TF_CKPT_FORMAT_VERSION ? "written by a newer tinyflow" : "written by an older tinyflow");

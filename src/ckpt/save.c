@@ -70,7 +70,7 @@ static int write_frame(int fd, const unsigned char *payload, size_t n) {
     unsigned char *buf = malloc(TF_CKPT_FRAME_BYTES + n);
     if (!buf) return ENOMEM;
     tf_put_le32(buf, (uint32_t)n);
-    tf_put_le32(buf + 4, tf_crc32c(0, payload, n));
+    tf_put_le32(buf + 4, tf_crc32c_extend(0, payload, n));
     memcpy(buf + TF_CKPT_FRAME_BYTES, payload, n);
     int e = write_all(fd, buf, TF_CKPT_FRAME_BYTES + n);
     free(buf);
@@ -155,7 +155,7 @@ static int write_body(int fd, const TfCkptMeta *m, const TfCkptTensor *t, int n,
     *what = "allocating the manifest";
     if (!infos || !ptrs || !shapes || !rbuf) { e = ENOMEM; goto out; }
     for (int i = 0; i < n; i++) {
-        fill_info(&infos[i], shapes[i], &t[i], tf_crc32c(0, t[i].data, t[i].numel * 4));
+        fill_info(&infos[i], shapes[i], &t[i], tf_crc32c_extend(0, t[i].data, t[i].numel * 4));
         ptrs[i] = &infos[i];
     }
     char hash[17];
@@ -186,7 +186,7 @@ static int write_body(int fd, const TfCkptMeta *m, const TfCkptTensor *t, int n,
     unsigned char head[TF_CKPT_HEADER_BYTES];
     memcpy(head, TF_CKPT_MAGIC, TF_CKPT_MAGIC_BYTES);
     tf_put_le32(head + 8, TF_CKPT_FORMAT_VERSION);
-    tf_put_le32(head + 12, tf_crc32c(0, head, 12));
+    tf_put_le32(head + 12, tf_crc32c_extend(0, head, 12));
     *what = "writing the header";
     if ((e = write_all(fd, head, sizeof head))) goto out;
     *what = "writing the manifest";
@@ -207,7 +207,7 @@ static int write_body(int fd, const TfCkptMeta *m, const TfCkptTensor *t, int n,
     }
     Tinyflow__Ckpt__Footer foot = TINYFLOW__CKPT__FOOTER__INIT;
     foot.tensor_count = (uint32_t)n;
-    foot.manifest_crc32c = tf_crc32c(0, mbuf, mlen);
+    foot.manifest_crc32c = tf_crc32c_extend(0, mbuf, mlen);
     foot.payload_bytes = payload;
     foot.footer_offset = offset;
     unsigned char fbuf[TF_CKPT_MAX_FOOTER_BYTES];

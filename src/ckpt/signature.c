@@ -22,6 +22,12 @@ typedef struct {
     char path[256];
 } Level;
 
+/* A path ending in "]" (a list item); false for the empty path (fuzz/fuzz_ckpt_config_diff). */
+static int ends_with_bracket(const char *p) {
+    size_t L = strlen(p);
+    return L && p[L - 1] == ']';
+}
+
 static char *trim(char *s) {
     while (*s == ' ' || *s == '\t') s++;
     size_t n = strlen(s);
@@ -100,7 +106,7 @@ static int flatten(const char *text, const char *prefix, Kv **kv, int *n) {
         if (!content[0]) continue;
         int item = content[0] == '-' && (content[1] == ' ' || content[1] == '\0');
         while (depth > 1 && (st[depth - 1].indent > indent || (!item && st[depth - 1].indent == indent) ||
-                             (item && st[depth - 1].indent == indent && st[depth - 1].path[strlen(st[depth - 1].path) - 1] == ']')))
+                             (item && st[depth - 1].indent == indent && ends_with_bracket(st[depth - 1].path))))
             depth--;
         if (!item) {
             if (key_line(content, indent, st, &depth, kv, n, &cap, prefix)) return -1;

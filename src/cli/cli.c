@@ -14,11 +14,11 @@ typedef struct {
 } TfCommand;
 
 static const TfCommand k_commands[] = {
-    {"train", tf_cmd_train, "train a flow-matching model (not yet available in this build)"},
-    {"sample", tf_cmd_sample, "draw samples with an ODE solver (not yet available in this build)"},
-    {"fid", tf_cmd_fid, "Frechet distance of samples to the data (not yet available in this build)"},
-    {"classifier", tf_cmd_classifier, "train the feature classifier for fid (not yet available in this build)"},
-    {"likelihood", tf_cmd_likelihood, "exact log-likelihood through the ODE (not yet available in this build)"},
+    {"train", tf_cmd_train, "train a flow-matching model (data-parallel over MPI ranks)"},
+    {"sample", tf_cmd_sample, "draw samples from a checkpoint with an ODE solver"},
+    {"fid", tf_cmd_fid, "Frechet distance of samples to the data"},
+    {"classifier", tf_cmd_classifier, "train the feature classifier for fid"},
+    {"likelihood", tf_cmd_likelihood, "exact log-likelihood through the ODE"},
     {"data", tf_cmd_data, "fetch a dataset, describe it, or verify its files"},
     {"info", tf_cmd_info, "version, GEMM provider and its ISA, threads, MPI library, CUDA"},
 };

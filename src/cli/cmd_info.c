@@ -8,11 +8,18 @@
 #include "ops/gemm.h"
 #include "cli/cli.h"
 #include "core/check.h"
+#ifdef TF_HAVE_CUDA
+#include "backend/backend_cuda.h"
+#endif
+#ifdef TF_HAVE_NCCL
+#include "dist/nccl.h"
+#endif
 
 int tf_cmd_info(int argc, char **argv) {
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: tinyflow info\n\nPrints the version, the GEMM provider and the ISA it uses,\n"
-               "the OpenMP threads, the MPI library and whether the CUDA backend is built.\n");
+               "the OpenMP threads, the MPI library, whether the CUDA backend is built and\n"
+               "(when it is) the GPUs visible now.\n");
         return TF_EXIT_OK;
     }
     char mpi_ver[MPI_MAX_LIBRARY_VERSION_STRING];
@@ -28,7 +35,15 @@ int tf_cmd_info(int argc, char **argv) {
            omp_get_max_threads());
     printf("  mpi:      %s\n", mpi_ver);
 #ifdef TF_HAVE_CUDA
-    printf("  cuda:     built\n");
+    char devs[2048];
+#ifdef TF_HAVE_NCCL
+    const char *nccl = tf_nccl_version();
+#else
+    const char *nccl = "no NCCL";
+#endif
+    printf("  cuda:     built (CUDA %d.%d, %s; TF32 GEMMs off unless TF_CUDA_TF32=1)\n",
+           CUDART_VERSION / 1000, CUDART_VERSION % 1000 / 10, nccl);
+    printf("  gpus:     %s\n", tf_cuda_describe_devices(devs, sizeof devs));
 #else
     printf("  cuda:     not built (CPU backend only)\n");
 #endif

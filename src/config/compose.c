@@ -291,7 +291,7 @@ out:
 }
 
 int tf_cfg_apply_parsed(TfCfg *cfg, const TfOverride *ov, TfCfgError *err) {
-    TfCfgNode *cur = tf_node_find(cfg->root, ov->key);
+    TfCfgNode *cur = tf_node_find(cfg->root, ov->key), *copy;
     char near[256], hint[512];
     switch (ov->kind) {
     case TF_OV_CHANGE:
@@ -302,8 +302,12 @@ int tf_cfg_apply_parsed(TfCfg *cfg, const TfOverride *ov, TfCfgError *err) {
                                ov->text, ov->key, near);
         }
         if (cur->type == TF_NODE_DICT && ov->value->type == TF_NODE_DICT) { tf_node_merge(cur, ov->value); return 0; }
-        if (tf_node_set_path(cfg->root, ov->key, tf_node_copy(ov->value), 0))
+        /* Fuzzing fix (tests/fuzz_regressions/config): tf_node_set_path does not take the value
+         * when it fails (e.g. a list index past the end), so free the copy here. */
+        if (tf_node_set_path(cfg->root, ov->key, copy = tf_node_copy(ov->value), 0)) {
+            tf_node_free(copy);
             return tf_cfg_fail(err, NULL, "could not override '%s'", ov->text);
+        }
         return 0;
     case TF_OV_ADD:
         if (cur) {
@@ -313,8 +317,10 @@ int tf_cfg_apply_parsed(TfCfg *cfg, const TfOverride *ov, TfCfgError *err) {
         /* fall through */
     case TF_OV_FORCE_ADD:
         if (cur && cur->type == TF_NODE_DICT && ov->value->type == TF_NODE_DICT) { tf_node_merge(cur, ov->value); return 0; }
-        if (tf_node_set_path(cfg->root, ov->key, tf_node_copy(ov->value), 1))
+        if (tf_node_set_path(cfg->root, ov->key, copy = tf_node_copy(ov->value), 1)) {
+            tf_node_free(copy); /* fuzzing fix, as above: the copy leaked when the key had no place */
             return tf_cfg_fail(err, "a parent of the key is not a mapping", "could not set '%s'", ov->text);
+        }
         return 0;
     case TF_OV_DELETE:
         if (!cur) {

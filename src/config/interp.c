@@ -79,7 +79,8 @@ static int eval_expr(const TfCfgNode *root, const char *expr, const char *where,
             time_t t = time(NULL);
             struct tm tmv;
             localtime_r(&t, &tmv);
-            strftime(buf, sizeof buf, args, &tmv);
+            /* strftime leaves buf undefined when the text does not fit (returns 0). */
+            if (strftime(buf, sizeof buf, args, &tmv) == 0) buf[0] = '\0';
             *out = tf_node_str(buf);
             return 0;
         }

@@ -328,10 +328,14 @@ TfCfgNode *tf_node_from_plain(const char *t, int yaml11) {
             if (!strcmp(t, falsy[k]) || !strcmp(t, title) || !strcmp(t, upper)) return tf_node_bool(0);
         }
         const char *p = t + (t[0] == '-' || t[0] == '+');
-        if (p[0] == '0' && (p[1] == 'x' || p[1] == 'o') && p[2]) {
+        /* Fuzzing fix (tests/fuzz_regressions/yaml): strtoll also took a sign or blanks after the
+         * prefix, so "-0x-8000000000000000" negated INT64_MIN; digits must follow the prefix, and
+         * a value out of int64 range (strtoll saturates) is not an int. */
+        if (p[0] == '0' && (p[1] == 'x' || p[1] == 'o') && isxdigit((unsigned char)p[2])) {
             char *end;
+            errno = 0;
             long long x = strtoll(p + 2, &end, p[1] == 'x' ? 16 : 8);
-            if (!*end) return tf_node_int(t[0] == '-' ? -x : x);
+            if (!*end && errno != ERANGE) return tf_node_int(t[0] == '-' ? -x : x);
         }
     } else {
         if (ieq(t, "null")) return tf_node_new(TF_NODE_NULL);

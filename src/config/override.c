@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,13 +243,27 @@ static int expand_range(P *p, TfOverride *ov) {
         v[k] = args[k]->type == TF_NODE_INT ? (double)args[k]->i : args[k]->f;
     }
     if (v[2] == 0 || !isfinite(v[0]) || !isfinite(v[1]) || !isfinite(v[2])) { fail_at(p, "range() step is 0 or a bound is not finite"); goto out; }
-    double count = ceil((v[1] - v[0]) / v[2]);
-    if (count > 10000) { fail_at(p, "range() has over 10000 values"); goto out; }
-    for (long k = 0; k < (long)count; k++) {
-        char buf[64];
-        if (all_int) snprintf(buf, sizeof buf, "%lld", (long long)(args[0]->i + k * (n == 3 ? args[2]->i : 1)));
-        else tf_format_float(v[0] + (double)k * v[2], buf, sizeof buf);
-        add_choice(ov, dup_range(buf, 0, strlen(buf)));
+    /* Fuzzing fix (tests/fuzz_regressions/override): a count below LONG_MIN (range(16,6e43,-4))
+     * made the (long) cast undefined, and start + k * step overflowed int64 for large ints.
+     * Ints now step exactly (Python's rule: while cur < stop, or > stop for a negative step)
+     * and stop before leaving the int64 range; floats clamp a negative count to 0. */
+    if (all_int) {
+        const int64_t stop = args[1]->i, step = n == 3 ? args[2]->i : 1;
+        for (int64_t cur = args[0]->i; step > 0 ? cur < stop : cur > stop; cur += step) {
+            if (ov->n_choices == 10000) { fail_at(p, "range() has over 10000 values"); goto out; }
+            char buf[64];
+            snprintf(buf, sizeof buf, "%lld", (long long)cur);
+            add_choice(ov, dup_range(buf, 0, strlen(buf)));
+            if (step > 0 ? cur > INT64_MAX - step : cur < INT64_MIN - step) break; /* the next one is past stop */
+        }
+    } else {
+        double count = ceil((v[1] - v[0]) / v[2]);
+        if (!(count <= 10000)) { fail_at(p, "range() has over 10000 values"); goto out; }
+        for (long k = 0; k < (count > 0 ? (long)count : 0); k++) {
+            char buf[64];
+            tf_format_float(v[0] + (double)k * v[2], buf, sizeof buf);
+            add_choice(ov, dup_range(buf, 0, strlen(buf)));
+        }
     }
     if (ov->n_choices == 0) { fail_at(p, "range() is empty"); goto out; }
     rc = 0;

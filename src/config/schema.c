@@ -103,6 +103,35 @@ static const TfCfgKey k_keys[] = {
     {"eval.solver.name", TF_CFG_STR, ANY, N, "euler|midpoint|heun|rk4|rk4_38|ddim|dopri5", "eval solver"},
     {"eval.solver.steps", TF_CFG_INT, 1, 1e6, N, NULL, "eval solver steps"},
     {"eval.solver.guidance", TF_CFG_FLOAT, 0, 100, N, NULL, "eval guidance scale"},
+    {"eval.checkpoint", TF_CFG_STR, ANY, N, NULL, "flow-model checkpoint (file or folder) for fid / likelihood"},
+    {"eval.samples", TF_CFG_STR, ANY, N, NULL, "fid: score these images (.npy or PNG folder) instead of sampling"},
+    {"eval.sample_labels", TF_CFG_STR, ANY, N, NULL, "fid: int .npy [N] of the scored images' labels"},
+    {"eval.batch_size", TF_CFG_INT, 1, 65536, 0, NULL, "samples per model call (fid, likelihood)"},
+    {"eval.ref_split", TF_CFG_STR, ANY, 0, "train|test", "split of the FID reference statistics"},
+    {"eval.ref_npz", TF_CFG_STR, ANY, N, NULL, "fid: reference statistics from a pytorch-fid .npz"},
+    {"eval.npz", TF_CFG_STR, ANY, N, NULL, "also write the reference statistics as .npz"},
+    {"eval.samples_npz", TF_CFG_STR, ANY, N, NULL, "fid: also write the samples' statistics as .npz"},
+    {"eval.save_samples", TF_CFG_STR, ANY, N, NULL, "fid: also write the generated samples as .npy"},
+    {"eval.kid_subsets", TF_CFG_INT, 0, 100000, 0, NULL, "KID subsets (0: no KID)"},
+    {"eval.kid_subset_size", TF_CFG_INT, 2, 1e6, 0, NULL, "KID rows per subset"},
+    {"eval.kid_ref", TF_CFG_INT, 0, 1e7, 0, NULL, "reference feature rows kept for KID"},
+    {"eval.classifier.ckpt", TF_CFG_STR, ANY, N, NULL, "feature classifier checkpoint (file or folder)"},
+    {"eval.classifier.width", TF_CFG_INT, 1, 4096, N, NULL, "classifier channels of the first stage"},
+    {"eval.classifier.feat_dim", TF_CFG_INT, 1, 8192, N, NULL, "classifier feature dimension"},
+    {"eval.classifier.groups", TF_CFG_INT, 1, 1024, 0, NULL, "classifier GroupNorm groups"},
+    {"eval.classifier.dropout", TF_CFG_FLOAT, 0, 1, HI | N, NULL, "classifier dropout"},
+    {"eval.classifier.epochs", TF_CFG_INT, 1, 1e6, N, NULL, "classifier training epochs"},
+    {"eval.classifier.steps", TF_CFG_INT, 1, BIG, N, NULL, "classifier training steps (instead of epochs)"},
+    {"eval.classifier.batch_size", TF_CFG_INT, 1, 1e6, 0, NULL, "classifier training batch"},
+    {"eval.classifier.lr", TF_CFG_FLOAT, 0, 10, LO, NULL, "classifier peak learning rate"},
+    {"eval.classifier.min_lr", TF_CFG_FLOAT, 0, 10, 0, NULL, "classifier final learning rate"},
+    {"eval.classifier.warmup_steps", TF_CFG_INT, 0, BIG, 0, NULL, "classifier warm-up steps"},
+    {"eval.classifier.weight_decay", TF_CFG_FLOAT, 0, 10, 0, NULL, "classifier AdamW weight decay"},
+    {"eval.classifier.shift", TF_CFG_INT, 0, 64, N, NULL, "classifier augmentation: random shift (pixels)"},
+    {"eval.classifier.hflip", TF_CFG_BOOL, ANY, N, NULL, "classifier augmentation: random flips"},
+    {"eval.likelihood.n", TF_CFG_INT, 1, 1e8, N, NULL, "likelihood: examples scored (null: all)"},
+    {"eval.likelihood.exact", TF_CFG_BOOL, ANY, 0, NULL, "likelihood: exact divergence (else Hutchinson)"},
+    {"eval.likelihood.probes", TF_CFG_INT, 1, 1024, 0, NULL, "likelihood: Hutchinson probes per example"},
 };
 
 /* Keys every config must hold, and keys that one choice makes necessary. */
@@ -313,6 +342,18 @@ static void check_requires(Report *r) {
     }
 }
 
+/* Fuzzing fix (tests/fuzz_regressions/override): the cross-key checks below multiply and
+ * shift values that may be far out of their ranges (already reported by then, but the checks
+ * still run): a * b into *out, or 0 when it does not fit in int64 (that check is skipped, or
+ * counts as too large). */
+static int mul64(int64_t a, int64_t b, int64_t *out) {
+    if (a == 0 || b == 0) { *out = 0; return 1; }
+    if (a == INT64_MIN || b == INT64_MIN) return 0;
+    if ((a < 0 ? -a : a) > INT64_MAX / (b < 0 ? -b : b)) return 0;
+    *out = a * b;
+    return 1;
+}
+
 static void check_cross(Report *r, int world) {
     int64_t batch = ival(r, "dataset.batch_size", 0);
     if (world < 1) world = 1;
@@ -356,26 +397,29 @@ static void check_cross(Report *r, int world) {
     int64_t base = ival(r, "model.base_ch", 0), groups = ival(r, "model.groups", 1), heads = ival(r, "model.heads", 1);
     if (mult && mult->type == TF_NODE_LIST && (!strcmp(model, "unet") || !strcmp(model, "classifier"))) {
         if (mult->n == 0) report(r, "model.ch_mult must not be empty");
-        if (mult->n && size % ((int64_t)1 << (mult->n - 1)))
+        if (mult->n && (mult->n > 62 || size % ((int64_t)1 << (mult->n - 1)))) /* fuzzing fix: shift < 63 */
             report(r, "model.image_size = %lld cannot be halved %zu times (model.ch_mult has %zu levels)",
                    (long long)size, mult->n - 1, mult->n);
         const TfCfgNode *attn = node_at(r, "model.attn_res");
         for (size_t a = 0; attn && attn->type == TF_NODE_LIST && a < attn->n; a++) {
             int64_t res = attn->items[a]->type == TF_NODE_INT ? attn->items[a]->i : -1, lvl = -1;
-            for (size_t l = 0; l < mult->n; l++) if ((size >> l) == res) lvl = (int64_t)l;
+            for (size_t l = 0; l < mult->n && l < 63; l++) if ((size >> l) == res) lvl = (int64_t)l;
             if (lvl < 0) { report(r, "model.attn_res: %lld is not a resolution of the U-Net (%lld halved per level)", (long long)res, (long long)size); continue; }
             const TfCfgNode *m = mult->items[lvl];
-            if (m->type == TF_NODE_INT && heads > 0 && (base * m->i) % heads)
+            int64_t chans;
+            if (m->type == TF_NODE_INT && heads > 0 && mul64(base, m->i, &chans) && chans % heads)
                 report(r, "model.heads = %lld must divide the %lld channels at resolution %lld", (long long)heads,
-                       (long long)(base * m->i), (long long)res);
+                       (long long)chans, (long long)res);
         }
         for (size_t l = 0; l < mult->n; l++) {
             const TfCfgNode *m = mult->items[l];
-            if (m->type == TF_NODE_INT && groups > 0 && (base * m->i) % groups)
+            int64_t chans;
+            if (m->type == TF_NODE_INT && groups > 0 && mul64(base, m->i, &chans) && chans % groups)
                 report(r, "model.groups = %lld must divide the %lld channels of level %zu (base_ch * ch_mult[%zu])",
-                       (long long)groups, (long long)(base * m->i), l, l);
+                       (long long)groups, (long long)chans, l, l);
         }
-        if (base % groups && groups > 0) report(r, "model.groups = %lld must divide model.base_ch = %lld", (long long)groups, (long long)base);
+        /* fuzzing fix: model.groups=0 divided by zero here (the test came after the division) */
+        if (groups > 0 && base % groups) report(r, "model.groups = %lld must divide model.base_ch = %lld", (long long)groups, (long long)base);
     }
     const TfCfgNode *betas = node_at(r, "optim.betas");
     if (betas && betas->type == TF_NODE_LIST && betas->n != 2) report(r, "optim.betas must have 2 elements, not %zu", betas->n);
@@ -387,8 +431,10 @@ static void check_cross(Report *r, int world) {
     if (node_at(r, "path.beta_min") && nval(r, "path.beta_min", 0) >= nval(r, "path.beta_max", 1e9))
         report(r, "path.beta_min must be below path.beta_max");
     int64_t rows = ival(r, "eval.grid_rows", 0), cols = ival(r, "eval.grid_cols", 0);
-    if (rows * cols > ival(r, "eval.n_samples", 0))
-        report(r, "eval.grid_rows x eval.grid_cols = %lld exceeds eval.n_samples = %lld", (long long)(rows * cols),
+    int64_t cells;
+    if (!mul64(rows, cols, &cells)) cells = INT64_MAX;
+    if (cells > ival(r, "eval.n_samples", 0))
+        report(r, "eval.grid_rows x eval.grid_cols = %lld exceeds eval.n_samples = %lld", (long long)cells,
                (long long)ival(r, "eval.n_samples", 0));
     if ((rows == 0) != (cols == 0)) report(r, "eval.grid_rows and eval.grid_cols must both be 0 or both positive");
 }

@@ -180,13 +180,29 @@ int tf_yaml_load_file(const char *path, TfCfgNode **out, int *global_package, Tf
 
 /* --- writer ---------------------------------------------------------------------------- */
 
+/* Fuzzing fix (tests/fuzz_regressions/yaml): characters that libyaml does not read back as
+ * themselves when written raw - C0 controls and DEL, C1 controls (U+0080..U+009F; U+0085 NEL
+ * is a YAML 1.1 line break), U+2028/U+2029 (line/paragraph separators), U+FEFF (BOM) and
+ * U+FFFE/U+FFFF. Returns the UTF-8 length of the one at p (0 if none) and its code point. */
+static int needs_escape(const char *s, unsigned *cp) {
+    const unsigned char *p = (const unsigned char *)s;
+    if (p[0] < 0x20 || p[0] == 0x7f) return *cp = p[0], 1;
+    if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) return *cp = p[1], 2;
+    if ((p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) || (p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) ||
+        (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF)))
+        return *cp = (unsigned)(p[0] & 0x0F) << 12 | (unsigned)(p[1] & 0x3F) << 6 | (p[2] & 0x3F), 3;
+    return 0;
+}
+
 static int plain_ok(const char *s, int flow) {
     if (!s[0] || tf_node_plain_is_special(s) || !strcmp(s, "???")) return 0;
     if (strchr("-?:,[]{}#&*!|>'\"%@`", s[0]) || s[0] == ' ' || s[strlen(s) - 1] == ' ') return 0;
     if (strstr(s, ": ") || strstr(s, " #") || s[strlen(s) - 1] == ':') return 0;
     for (const char *p = s; *p; p++) {
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) return 0;
-        if (flow && strchr(",[]{}", *p)) return 0;
+        unsigned cp;
+        if (needs_escape(p, &cp)) return 0;
+        /* Fuzzing fix: in a flow list libyaml refuses a ':' inside a plain scalar ("a:b"). */
+        if (flow && strchr(",[]{}:", *p)) return 0;
     }
     return 1;
 }
@@ -194,7 +210,8 @@ static int plain_ok(const char *s, int flow) {
 static void put_str(const char *s, int flow, FILE *f) {
     if (plain_ok(s, flow)) { fputs(s, f); return; }
     int needs_double = 0;
-    for (const char *p = s; *p; p++) needs_double |= (unsigned char)*p < 0x20;
+    unsigned cp;
+    for (const char *p = s; *p; p++) needs_double |= needs_escape(p, &cp) != 0;
     if (!needs_double) {
         fputc('\'', f);
         for (const char *p = s; *p; p++) {
@@ -207,10 +224,12 @@ static void put_str(const char *s, int flow, FILE *f) {
     fputc('"', f);
     for (const char *p = s; *p; p++) {
         unsigned char c = (unsigned char)*p;
+        int n = needs_escape(p, &cp);
         if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
         else if (c == '\n') fputs("\\n", f);
         else if (c == '\t') fputs("\\t", f);
-        else if (c < 0x20) fprintf(f, "\\x%02x", c);
+        else if (n && cp < 0x100) fprintf(f, "\\x%02x", cp), p += n - 1;
+        else if (n) fprintf(f, "\\u%04x", cp), p += n - 1;
         else fputc(c, f);
     }
     fputc('"', f);
@@ -313,7 +332,13 @@ int tf_write_file_atomic(const char *path, const char *text, size_t len, TfCfgEr
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return tf_cfg_fail(err, NULL, "path too long: '%s'", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    /* Path-safety fix (reliability: symlinks at temporary names are not followed): the temp
+     * name is predictable (pid), so create it exclusively and never through a symlink; a
+     * leftover file or planted link there is removed (the entry, not its target) and the
+     * create retried once. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) return tf_cfg_fail(err, "check the directory exists and is writable", "cannot create '%s': %s",
                                     tmp, strerror(errno));
     size_t off = 0;

@@ -37,8 +37,10 @@ static const char *gz_msg(gzFile gz, const char *path, int *code) {
     return msg;
 }
 
-/* Read exactly n bytes; 0 ok, -1 with a message (truncated / corrupt gzip / I/O). */
-static int gz_read_exact(gzFile gz, void *buf, size_t n, const char *path, const char *what, char *err, size_t cap) {
+/* Read exactly n bytes; 0 ok, -1 with a message (truncated / corrupt gzip / I/O). `before`:
+ * bytes of the same item already read (only for the message). */
+static int gz_read_exact(gzFile gz, void *buf, size_t n, size_t before, const char *path, const char *what, char *err,
+                         size_t cap) {
     unsigned char *p = buf;
     size_t got = 0;
     while (got < n) {
@@ -56,8 +58,8 @@ static int gz_read_exact(gzFile gz, void *buf, size_t n, const char *path, const
     if (got < n) {
         int code;
         const char *msg = gz_msg(gz, path, &code);
-        return fail(err, cap, "'%s': truncated: the %s needs %zu bytes, the file has only %zu%s%s", path, what, n, got,
-                    code != Z_OK ? ": " : "", code != Z_OK ? msg : "");
+        return fail(err, cap, "'%s': truncated: the %s needs %zu bytes, the file has only %zu%s%s", path, what,
+                    before + n, before + got, code != Z_OK ? ": " : "", code != Z_OK ? msg : "");
     }
     return 0;
 }
@@ -71,7 +73,7 @@ int tf_idx_read(const char *path, TfIdx *out, char *err, size_t cap) {
     if (!gz) return fail(err, cap, "'%s': cannot open: %s", path, strerror(errno));
     unsigned char head[4 + 4 * 4];
     int rc = -1;
-    if (gz_read_exact(gz, head, 4, path, "IDX magic", err, cap)) goto out;
+    if (gz_read_exact(gz, head, 4, 0, path, "IDX magic", err, cap)) goto out;
     if (head[0] || head[1]) {
         fail(err, cap, "'%s': not an IDX file (magic %02x %02x %02x %02x; expected 00 00 08 <ndim>)", path, head[0],
              head[1], head[2], head[3]);
@@ -83,7 +85,7 @@ int tf_idx_read(const char *path, TfIdx *out, char *err, size_t cap) {
     }
     int ndim = head[3];
     if (ndim < 1 || ndim > 4) { fail(err, cap, "'%s': IDX rank %d is out of range 1..4", path, ndim); goto out; }
-    if (gz_read_exact(gz, head + 4, (size_t)ndim * 4, path, "IDX dimensions", err, cap)) goto out;
+    if (gz_read_exact(gz, head + 4, (size_t)ndim * 4, 0, path, "IDX dimensions", err, cap)) goto out;
     size_t total = 1;
     for (int d = 0; d < ndim; d++) {
         uint32_t v = be32(head + 4 + 4 * d);
@@ -110,10 +112,23 @@ int tf_idx_read(const char *path, TfIdx *out, char *err, size_t cap) {
              shape, header + total);
         goto out;
     }
-    out->data = malloc(total);
-    if (!out->data) { fail(err, cap, "'%s': out of memory for %zu bytes", path, total); goto out; }
+    /* Fuzzing fix (fuzz/, tests/fuzz_regressions/idx_pair): a gzip stream of a few dozen bytes
+     * can declare up to TF_DATA_MAX_BYTES (4 GiB) of data, which was malloc'd before a byte
+     * of it was read. A gzip stream's buffer now starts at 1 MiB and doubles as data actually
+     * arrives; a plain file's size was already checked against the header above. */
+    size_t have = 0, room = gzdirect(gz) || total < ((size_t)1 << 20) ? total : ((size_t)1 << 20);
+    out->data = malloc(room);
+    if (!out->data) { fail(err, cap, "'%s': out of memory for %zu bytes", path, room); goto out; }
     out->size = total;
-    if (gz_read_exact(gz, out->data, total, path, "IDX data", err, cap)) goto out;
+    for (;;) {
+        if (gz_read_exact(gz, out->data + have, room - have, have, path, "IDX data", err, cap)) goto out;
+        have = room;
+        if (have == total) break;
+        room = room > total / 2 ? total : room * 2;
+        uint8_t *grown = realloc(out->data, room);
+        if (!grown) { fail(err, cap, "'%s': out of memory for %zu bytes", path, room); goto out; }
+        out->data = grown;
+    }
     unsigned char extra;
     int r = gzread(gz, &extra, 1);
     if (r < 0) {

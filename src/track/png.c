@@ -208,6 +208,15 @@ static int decode_png(DecCtx *c) {
         snprintf(c->why, sizeof c->why, "unexpected row size %zu", rowbytes);
         return -1;
     }
+    /* Fuzzing fix (hardening; tests/fuzz_regressions/png): a 60-byte header could make us
+     * allocate up to 256 MiB of rows that no image data backs. Deflate expands at most 1032:1,
+     * so `size` bytes cannot decode to more than about size * 1032 bytes of filtered rows
+     * (h * (rowbytes + 1) or more): refuse such a file before allocating. */
+    if ((unsigned long long)h * (rowbytes + 1) > (unsigned long long)c->size * 1100 + 65536) {
+        snprintf(c->why, sizeof c->why, "%zu bytes cannot hold a %ux%u image (truncated?)", c->size, (unsigned)w,
+                 (unsigned)h);
+        return -1;
+    }
     c->width = w;
     c->height = h;
     c->pixels = malloc(rowbytes * h);

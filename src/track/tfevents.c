@@ -12,28 +12,6 @@
 #include "tensorboard.pb-c.h"
 #include "track/util.h"
 
-/* --- CRC32C ------------------------------------------------------------------------------- */
-
-static uint32_t g_crc_table[256];
-static int g_crc_ready = 0;
-
-static void crc_init(void) {
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = (c & 1u) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-        g_crc_table[i] = c;
-    }
-    g_crc_ready = 1;
-}
-
-uint32_t tf_crc32c(const void *data, size_t n) {
-    if (!g_crc_ready) crc_init();
-    const unsigned char *p = data;
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) c = g_crc_table[(c ^ p[i]) & 0xFFu] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
-
 uint32_t tf_crc32c_mask(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xA282EAD8u; }
 
 static void put_le32(unsigned char *p, uint32_t v) {

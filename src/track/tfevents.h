@@ -10,11 +10,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/crc32c.h"
 #include <stdio.h>
 
 /* CRC32C (Castagnoli, reflected 0x82F63B78, init and final xor 0xFFFFFFFF), table-driven;
  * crc32c("123456789") == 0xE3069283. */
-uint32_t tf_crc32c(const void *data, size_t n);
 /* TFRecord mask: rotate right by 15, add 0xA282EAD8. */
 uint32_t tf_crc32c_mask(uint32_t crc);
 

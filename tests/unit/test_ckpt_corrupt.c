@@ -45,10 +45,10 @@ static size_t craft(unsigned char *out, size_t cap, uint32_t version, const Tiny
     if (24 + len > cap) return 0;
     memcpy(out, TF_CKPT_MAGIC, 8);
     tf_put_le32(out + 8, version);
-    tf_put_le32(out + 12, tf_crc32c(0, out, 12));
+    tf_put_le32(out + 12, tf_crc32c_extend(0, out, 12));
     tinyflow__ckpt__manifest__pack(m, out + 24);
     tf_put_le32(out + 16, (uint32_t)len);
-    tf_put_le32(out + 20, tf_crc32c(0, out + 24, len));
+    tf_put_le32(out + 20, tf_crc32c_extend(0, out + 24, len));
     return 24 + len;
 }
 
@@ -162,14 +162,14 @@ int main(void) {
         memcpy(work, good, n);
         int k = 1 + rand() % 4;
         for (int j = 0; j < k; j++) work[24 + (size_t)rand() % mlen] = (unsigned char)rand();
-        uint32_t mc = tf_crc32c(0, work + 24, mlen);
+        uint32_t mc = tf_crc32c_extend(0, work + 24, mlen);
         tf_put_le32(work + 20, mc);
         Tinyflow__Ckpt__Footer *ft = tinyflow__ckpt__footer__unpack(NULL, tf_get_le32(work + foot_at), work + foot_at + 8);
         if (!ft) { consistent = 0; break; }
         ft->manifest_crc32c = mc;
         size_t fl = tinyflow__ckpt__footer__pack(ft, work + foot_at + 8);
         tinyflow__ckpt__footer__free_unpacked(ft, NULL);
-        tf_put_le32(work + foot_at + 4, tf_crc32c(0, work + foot_at + 8, fl));
+        tf_put_le32(work + foot_at + 4, tf_crc32c_extend(0, work + foot_at + 8, fl));
         if (try_load(work, n, err, sizeof err) == 0) {
             accepted++;
             TfCkpt *c = NULL;
@@ -216,7 +216,7 @@ int main(void) {
     CHECK(try_load(work, n, err, sizeof err) == -1 && strstr(err, "not a tinyflow checkpoint"));
     memcpy(work, good, n);
     tf_put_le32(work + 8, 2);
-    tf_put_le32(work + 12, tf_crc32c(0, work, 12));
+    tf_put_le32(work + 12, tf_crc32c_extend(0, work, 12));
     CHECK(try_load(work, n, err, sizeof err) == -1 && strstr(err, "format version 2") && strstr(err, "newer"));
     CHECK(try_load(good, 0, err, sizeof err) == -1 && strstr(err, "too short"));
     CHECK(try_load(good, 3, err, sizeof err) == -1);
@@ -317,7 +317,7 @@ int main(void) {
     memcpy(work, good, 16);
     memset(work + 24, 0xff, 64);
     tf_put_le32(work + 16, 64);
-    tf_put_le32(work + 20, tf_crc32c(0, work + 24, 64));
+    tf_put_le32(work + 20, tf_crc32c_extend(0, work + 24, 64));
     CHECK(try_load(work, 88, err, sizeof err) == -1 && strstr(err, "not a valid Manifest"));
 
     /* The dying wrapper: exit 1 with the message on a bad file, returns on a good one. */

@@ -1,0 +1,100 @@
+/* sample.c - `tinyflow sample` (trainer.h tf_sample_run): a checkpoint -> samples with the
+ * configured solver, steps and guidance, as an image grid (samples.png) and a raw NumPy file
+ * (samples.npy, float32). Rank 0 only. Must not know about the command line or MPI collectives. */
+#include <omp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/check.h"
+#include "track/png.h"
+#include "train/train_internal.h"
+
+/* NumPy .npy version 1.0, little-endian float32, C order. */
+static void write_npy(const char *path, const float *x, const int *shape, int ndim) {
+    char dict[256], shp[96] = "";
+    size_t o = 0, count = 1;
+    for (int i = 0; i < ndim; i++) {
+        o += (size_t)snprintf(shp + o, sizeof shp - o, "%d,%s", shape[i], i + 1 < ndim ? " " : "");
+        count *= (size_t)shape[i];
+    }
+    int len = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", shp);
+    int total = 10 + len + 1, pad = (64 - total % 64) % 64;
+    uint16_t hlen = (uint16_t)(len + pad + 1);
+    char tmp[4400];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = tf_fopen(tmp, "wb");
+    unsigned char head[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8)};
+    tf_fwrite(head, 1, 10, f, tmp);
+    tf_fwrite(dict, 1, (size_t)len, f, tmp);
+    for (int i = 0; i < pad; i++) tf_fwrite(" ", 1, 1, f, tmp);
+    tf_fwrite("\n", 1, 1, f, tmp);
+    tf_fwrite(x, sizeof(float), count, f, tmp);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) tf_die("cannot write %s", path);
+}
+
+int tf_sample_run(const TfCfg *cfg, const char *run_dir) {
+    const TfDist *d = tf_dist_get();
+    if (d && d->rank != 0) return TF_EXIT_OK;
+    TfTrainOpts o;
+    tf_train_opts_read(cfg, &o);
+    if (!strcmp(o.resume, "never") || !strcmp(o.resume, "auto"))
+        tf_die_usage("pass trainer.resume=RUN_DIR (or a checkpoint directory or .ckpt file)",
+                     "tinyflow sample needs a checkpoint; trainer.resume is '%s'", o.resume);
+    if (o.eval_n < 1) tf_die_usage("set eval.n_samples >= 1", "eval.n_samples = %lld", (long long)o.eval_n);
+    if (o.threads > 0) omp_set_num_threads(o.threads);
+    else if (d && !getenv("OMP_NUM_THREADS")) omp_set_num_threads(d->cpu_share);
+    TfCkpt *ck = tf_train_find_checkpoint(o.resume, "", 1);
+    TfSampler s;
+    tf_sampler_init(&s, &o, tf_backend_cpu(), (int)o.eval_n);
+    const TfTape *tp = &s.inf;
+    TfCkptTensor *sig = tf_calloc((size_t)tp->n_params, sizeof *sig);
+    for (int i = 0; i < tp->n_params; i++) {
+        sig[i].name = tp->params[i].name;
+        sig[i].ndim = tp->params[i].ndim;
+        memcpy(sig[i].shape, tp->params[i].shape, sizeof sig[i].shape);
+        sig[i].numel = tp->params[i].numel;
+    }
+    char err[2048];
+    if (tf_ckpt_check_signature(ck, tf_model_kind_name(o.model.kind), sig, tp->n_params, NULL, err, sizeof err))
+        tf_die_usage("sample with the model.* settings (e.g. the experiment) the checkpoint was trained with", "%s", err);
+    float *w = tf_aligned_alloc(tp->n_param_floats * sizeof(float));
+    const char *group = o.use_ema ? "ema" : "param";
+    if (tf_train_copy_group(tp, ck, group, w)) {
+        printf("note: %s has no EMA weights; sampling with the raw parameters\n", ck->path);
+        group = "param";
+        if (tf_train_copy_group(tp, ck, group, w)) tf_die_usage("use a tinyflow training checkpoint", "%s has no parameters", ck->path);
+    }
+    tf_sampler_load(&s, w, tp->n_param_floats);
+    TfSolveStats ss;
+    double t0 = omp_get_wtime();
+    tf_sampler_run(&s, o.seed, &ss);
+    double secs = omp_get_wtime() - t0;
+    char png[4300], npy[4300];
+    snprintf(png, sizeof png, "%s/samples.png", run_dir);
+    snprintf(npy, sizeof npy, "%s/samples.npy", run_dir);
+    const int C = o.model.in_ch, S = o.model.image_size;
+    if (o.is_toy) {
+        float *img = tf_malloc(256 * 256 * sizeof(float));
+        tf_raster_points(s.x, s.n, 4.0f, 256, img);
+        tf_png_write_grid(png, img, 1, 1, 256, 256, 1, 1, 0);
+        free(img);
+        int shape[2] = {s.n, s.dim};
+        write_npy(npy, s.x, shape, 2);
+    } else {
+        int cells = o.grid_rows > 0 ? o.grid_rows * o.grid_cols : s.n;
+        tf_png_write_grid(png, s.x, cells, C, S, S, o.grid_rows, o.grid_cols, 2);
+        int shape[4] = {s.n, C, S, S};
+        write_npy(npy, s.x, shape, 4);
+    }
+    printf("sampled %d from %s (%s weights, step %llu): %s, %d steps, NFE %ld, guidance %g, %.1f s\n  grid:    %s\n"
+           "  samples: %s\n",
+           s.n, ck->path, group, (unsigned long long)ck->meta.step, tf_solver_name(o.solver), o.solver_steps, ss.nfe,
+           s.guided ? o.guidance : 1.0, secs, png, npy);
+    free(w);
+    free(sig);
+    tf_sampler_free(&s);
+    tf_ckpt_free(ck);
+    return TF_EXIT_OK;
+}
