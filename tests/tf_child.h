@@ -2,7 +2,7 @@
  *   tf_child_run  runs fn(arg) in a forked child with its stderr captured, and returns the
  *                 child's exit code (128 + signal when it was killed), so a test can check that
  *                 a function that must end the program does so with the right code and message;
- *   tf_rm_dir     removes a flat temporary directory and the files in it. */
+ *   tf_clear_dir  removes the files of a flat temporary directory, tf_rm_dir also the directory. */
 #ifndef TF_CHILD_H
 #define TF_CHILD_H
 
@@ -37,7 +37,8 @@ static inline int tf_child_run(TfChildFn fn, const void *arg, char *out, size_t 
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
-static inline void tf_rm_dir(const char *dir) {
+/* Remove the files of a flat directory (the directory stays). */
+static inline void tf_clear_dir(const char *dir) {
     DIR *d = opendir(dir);
     if (!d) return;
     struct dirent *de;
@@ -48,6 +49,10 @@ static inline void tf_rm_dir(const char *dir) {
             unlink(p);
         }
     closedir(d);
+}
+
+static inline void tf_rm_dir(const char *dir) {
+    tf_clear_dir(dir);
     rmdir(dir);
 }
 

@@ -13,23 +13,12 @@
 #include <unistd.h>
 
 #include "ckpt/ckpt.h"
+#include "tf_child.h"
 #include "tf_test.h"
 
 static char g_dir[] = "/tmp/tf_ckpt_fault_XXXXXX";
 static float g_data[3000];
 
-static void clear_dir(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *de;
-    char p[4096];
-    while ((de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-            unlink(p);
-        }
-    closedir(d);
-}
 
 /* Names in the directory joined by spaces, sorted by readdir order (we only count/search). */
 static int files(char *out, size_t cap) {
@@ -82,7 +71,7 @@ static long g_nckpt10, g_ndone10;
 /* A fresh directory holding only a good step 10; remembers its bytes. */
 static void fresh(void) {
     char err[1024];
-    clear_dir(g_dir);
+    tf_clear_dir(g_dir);
     CHECK_MSG(save_step(10, err, sizeof err) == 0, "%s", err);
     g_nckpt10 = read_all("step_00000010.ckpt", g_ckpt10, sizeof g_ckpt10);
     g_ndone10 = read_all("step_00000010.done", g_done10, sizeof g_done10);
@@ -180,7 +169,7 @@ int main(void) {
         CHECK_MSG(files(names, sizeof names) == 2, "%s: left %s", spec, names);
     }
     tf_ckpt_set_fault(NULL);
-    clear_dir(g_dir);
+    tf_clear_dir(g_dir);
     rmdir(g_dir);
     return tf_test_finish("test_ckpt_fault");
 }
