@@ -20,6 +20,7 @@
 #include "ops/ops.h"
 #include "optim/optim.h"
 #include "core/rng.h"
+#include "energy.h"
 #include "tf_test.h"
 
 #define PI 3.14159265358979323846
@@ -28,16 +29,6 @@
 #define STEPS 2000
 #define NS 2000
 
-static double energy2(const float *a, int na, const float *b, int nb) {
-    double xy = 0, xx = 0, yy = 0;
-    for (int i = 0; i < na; i++)
-        for (int j = 0; j < nb; j++) xy += hypot(a[2 * i] - b[2 * j], a[2 * i + 1] - b[2 * j + 1]);
-    for (int i = 0; i < na; i++)
-        for (int j = i + 1; j < na; j++) xx += hypot(a[2 * i] - a[2 * j], a[2 * i + 1] - a[2 * j + 1]);
-    for (int i = 0; i < nb; i++)
-        for (int j = i + 1; j < nb; j++) yy += hypot(b[2 * i] - b[2 * j], b[2 * i + 1] - b[2 * j + 1]);
-    return 2 * xy / ((double)na * nb) - 2 * xx / ((double)na * (na - 1)) - 2 * yy / ((double)nb * (nb - 1));
-}
 
 static void check_samples(const char *what, const float *x, const float *ref, long nfe) {
     int cnt[8] = {0}, near = 0;

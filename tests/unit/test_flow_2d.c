@@ -22,6 +22,7 @@
 #include "flow/gmm.h"
 #include "flow/grid.h"
 #include "flow/solver.h"
+#include "energy.h"
 #include "tf_test.h"
 
 enum { K = 8, NS = 2000 };
@@ -40,17 +41,6 @@ static TfGmm mixture(double radius) {
     return g;
 }
 
-/* Squared energy distance 2E|X-Y| - E|X-X'| - E|Y-Y'| (U-statistics within a set). */
-static double energy2(const float *a, int na, const float *b, int nb) {
-    double xy = 0, xx = 0, yy = 0;
-    for (int i = 0; i < na; i++)
-        for (int j = 0; j < nb; j++) xy += hypot(a[2 * i] - b[2 * j], a[2 * i + 1] - b[2 * j + 1]);
-    for (int i = 0; i < na; i++)
-        for (int j = i + 1; j < na; j++) xx += hypot(a[2 * i] - a[2 * j], a[2 * i + 1] - a[2 * j + 1]);
-    for (int i = 0; i < nb; i++)
-        for (int j = i + 1; j < nb; j++) yy += hypot(b[2 * i] - b[2 * j], b[2 * i + 1] - b[2 * j + 1]);
-    return 2 * xy / ((double)na * nb) - 2 * xx / ((double)na * (na - 1)) - 2 * yy / ((double)nb * (nb - 1));
-}
 
 /* Fractions per mode and within 3 std of the nearest mode. */
 static void coverage(const float *x, int n, double frac[K], double *near) {
