@@ -1,5 +1,7 @@
 /* compose.c - Hydra composition: defaults lists, config groups, `# @package _global_`,
- * `override /group: option` in experiment files, and the command-line overrides.
+ * `override /group: option` in experiment files, an option extending another option of its
+ * own group (`- mnist` in experiment/fashion_mnist.yaml: the base is merged first, then the
+ * file), and the command-line overrides.
  * Knows nothing about tinyflow's keys (schema.c) or how a run is launched. */
 #include <dirent.h>
 #include <stdlib.h>
@@ -73,9 +75,15 @@ static void list_options(const char *dir, const char *group, const char *want, c
     }
 }
 
+static int load_base(const char *dir, const char *group, const char *name, int depth, Defaults *into,
+                     TfCfgNode **out, int *global_pkg, TfCfgError *err);
+
 /* Read a defaults list (removing it from node). Primary files take `group: option`, `_self_`;
- * option files also `override /group: option`, which are applied to `into`. */
-static int read_defaults(TfCfgNode *node, const char *file, int primary, Defaults *into, TfCfgError *err) {
+ * option files also `override /group: option`, which are applied to `into`, and one plain
+ * name: another option of the same group (dir/group/NAME.yaml) that this file extends; it is
+ * loaded (with its own defaults, applied first) into *base. */
+static int read_defaults(TfCfgNode *node, const char *file, int primary, Defaults *into, const char *dir,
+                         const char *group, int depth, TfCfgNode **base, int *base_global, TfCfgError *err) {
     TfCfgNode *dl = tf_node_dict_get(node, "defaults");
     if (!dl) {
         if (primary && into->n < MAX_ENTRIES) into->e[into->n++].is_self = 1;
@@ -90,8 +98,16 @@ static int read_defaults(TfCfgNode *node, const char *file, int primary, Default
             saw_self = 1;
             continue;
         }
+        if (!primary && it->type == TF_NODE_STR && base) {
+            if (*base)
+                return tf_cfg_fail(err, "an option extends at most one other option", "%s: defaults entry %zu "
+                                   "names a second base option '%s'", file, k + 1, it->s);
+            if (load_base(dir, group, it->s, depth + 1, into, base, base_global, err)) return -1;
+            continue;
+        }
         if (it->type != TF_NODE_DICT || it->n != 1)
-            return tf_cfg_fail(err, "entries look like `- group: option`, `- _self_` or `- override /group: option`",
+            return tf_cfg_fail(err, "entries look like `- group: option`, `- _self_`, `- override /group: option` "
+                               "or (in an option file) `- other_option_of_this_group`",
                                "%s: defaults entry %zu is not understood", file, k + 1);
         const char *key = it->keys[0];
         const TfCfgNode *val = it->items[0];
@@ -147,7 +163,55 @@ static int load_option(const char *dir, Entry *e, Defaults *d, TfCfgError *err) 
     e->loaded = NULL;
     if (tf_yaml_load_file(path, &e->loaded, &e->global_pkg, err)) return -1;
     snprintf(e->loaded_option, sizeof e->loaded_option, "%s", e->option);
-    return read_defaults(e->loaded, path, 0, d, err);
+    TfCfgNode *base = NULL;
+    int base_global = 0;
+    if (read_defaults(e->loaded, path, 0, d, dir, e->group, 0, &base, &base_global, err)) {
+        tf_node_free(base);
+        return -1;
+    }
+    if (base) {
+        if (base_global != e->global_pkg) {
+            tf_node_free(base);
+            return tf_cfg_fail(err, "give both files the same `# @package` line", "%s and the option it extends "
+                               "differ in `# @package _global_`", path);
+        }
+        tf_node_merge(base, e->loaded); /* the file's own keys win over its base's */
+        tf_node_free(e->loaded);
+        e->loaded = base;
+    }
+    return 0;
+}
+
+static int load_base(const char *dir, const char *group, const char *name, int depth, Defaults *into,
+                     TfCfgNode **out, int *global_pkg, TfCfgError *err) {
+    if (depth > 8) return tf_cfg_fail(err, NULL, "options of group '%s' extend each other too deeply (a loop?)", group);
+    if (!name[0] || strchr(name, '/') || strstr(name, ".."))
+        return tf_cfg_fail(err, NULL, "group '%s': '%s' is not an option name", group, name);
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s/%s.yaml", dir, group, name);
+    struct stat st;
+    if (stat(path, &st)) {
+        char list[1024], closest[128], hint[1200];
+        list_options(dir, group, name, list, sizeof list, closest, sizeof closest);
+        snprintf(hint, sizeof hint, "options of '%s': %s", group, list);
+        return tf_cfg_fail(err, hint, "config group '%s' has no option '%s' to extend; did you mean '%s'?", group,
+                           name, closest);
+    }
+    TfCfgNode *node = NULL, *base = NULL;
+    int base_global = 0;
+    if (tf_yaml_load_file(path, &node, global_pkg, err)) return -1;
+    if (read_defaults(node, path, 0, into, dir, group, depth, &base, &base_global, err)) {
+        tf_node_free(node);
+        tf_node_free(base);
+        return -1;
+    }
+    if (base) {
+        tf_node_merge(base, node);
+        tf_node_free(node);
+        node = base;
+    }
+    *out = node;
+    return 0;
 }
 
 static void closest_group_or_key(const TfCfg *cfg, const char *key, char *out, size_t cap) {
@@ -226,7 +290,7 @@ int tf_cfg_compose(const char *config_dir, const char *config_name, const char *
         goto out;
     }
     if (tf_yaml_load_file(path, &primary, NULL, err)) goto out;
-    if (read_defaults(primary, path, 1, &d, err)) goto out;
+    if (read_defaults(primary, path, 1, &d, config_dir, "", 0, NULL, NULL, err)) goto out;
     /* Parse every override; group ones change the defaults list now. */
     for (int k = 0; k < n_overrides; k++, n_parsed++)
         if (tf_override_parse(overrides[k], 0, &ovs[k], err)) goto out;

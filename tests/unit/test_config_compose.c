@@ -75,7 +75,31 @@ static void test_experiments(void) {
     cfg = compose(1, mnist);
     if (cfg) {
         CHECK_MSG(valid(cfg, 1, &e), "experiment=mnist invalid: %s", e.msg);
-        CHECK(tf_cfg_get_int(cfg, "model.num_classes") == 10 && tf_cfg_get_float(cfg, "solver.guidance") == 2.0);
+        CHECK(tf_cfg_get_int(cfg, "model.num_classes") == 10 && tf_cfg_get_float(cfg, "solver.guidance") == 1.5);
+        tf_cfg_destroy(cfg);
+    }
+    /* An experiment extending another (`- mnist`): the base's groups and keys, then its own. */
+    const char *fashion[] = {"experiment=fashion_mnist"};
+    cfg = compose(1, fashion);
+    if (cfg) {
+        CHECK_MSG(valid(cfg, 2, &e), "experiment=fashion_mnist invalid: %s", e.msg);
+        CHECK(!strcmp(tf_cfg_get_str(cfg, "dataset.name"), "fashion_mnist") && tf_cfg_get_bool(cfg, "dataset.hflip"));
+        CHECK(tf_cfg_get_int(cfg, "model.num_res_blocks") == 1 && tf_cfg_get_float(cfg, "optim.lr") == 1e-3);
+        CHECK(tf_cfg_get_float(cfg, "solver.guidance") == 2.0 && !strcmp(tf_cfg_get_str(cfg, "solver.name"), "midpoint"));
+        CHECK(!strcmp(tf_cfg_get_str(cfg, "optim.name"), "adamw"));
+        tf_cfg_destroy(cfg);
+    }
+    const char *fashion_cli[] = {"dataset=mnist", "experiment=fashion_mnist"};
+    cfg = compose(2, fashion_cli);
+    if (cfg) {
+        CHECK(!strcmp(tf_cfg_get_str(cfg, "dataset.name"), "mnist")); /* the command line still wins */
+        tf_cfg_destroy(cfg);
+    }
+    const char *multi[] = {"experiment=cifar10_multigpu"};
+    cfg = compose(1, multi);
+    if (cfg) {
+        CHECK_MSG(valid(cfg, 8, &e), "experiment=cifar10_multigpu at 8 ranks invalid: %s", e.msg);
+        CHECK(tf_cfg_get_int(cfg, "dataset.batch_size") == 512 && tf_cfg_get_int(cfg, "model.base_ch") == 128);
         tf_cfg_destroy(cfg);
     }
     const char *cifar[] = {"experiment=cifar10"};
@@ -86,6 +110,41 @@ static void test_experiments(void) {
         CHECK(!strcmp(tf_cfg_get_str(cfg, "optim.name"), "adamw") && !strcmp(tf_cfg_get_str(cfg, "solver.name"), "dopri5"));
         tf_cfg_destroy(cfg);
     }
+}
+
+/* A base option that does not exist, and options extending each other, fail with a message. */
+static void write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    CHECK_MSG(f != NULL, "cannot write %s", path);
+    if (!f) return;
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_extends_errors(void) {
+    char dir[] = "/tmp/tf_cfg_extXXXXXX", p[256];
+    if (!mkdtemp(dir)) { CHECK_MSG(0, "mkdtemp failed"); return; }
+    snprintf(p, sizeof p, "%s/config.yaml", dir);
+    write_file(p, "defaults:\n  - _self_\n  - experiment: null\nx: 1\n");
+    snprintf(p, sizeof p, "%s/experiment", dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/experiment/a.yaml", dir);
+    write_file(p, "# @package _global_\ndefaults:\n  - nosuch\nx: 2\n");
+    snprintf(p, sizeof p, "%s/experiment/b.yaml", dir);
+    write_file(p, "# @package _global_\ndefaults:\n  - c\nx: 3\n");
+    snprintf(p, sizeof p, "%s/experiment/c.yaml", dir);
+    write_file(p, "# @package _global_\ndefaults:\n  - b\nx: 4\n");
+    TfCfg *cfg = NULL;
+    TfCfgError e;
+    const char *a[] = {"experiment=a"}, *b[] = {"experiment=b"};
+    CHECK(tf_cfg_compose(dir, "config", a, 1, &cfg, &e) != 0 && strstr(e.msg, "no option 'nosuch' to extend"));
+    CHECK(tf_cfg_compose(dir, "config", b, 1, &cfg, &e) != 0 && strstr(e.msg, "too deeply"));
+    const char *names[] = {"experiment/a.yaml", "experiment/b.yaml", "experiment/c.yaml", "config.yaml", "experiment"};
+    for (int k = 0; k < 5; k++) {
+        snprintf(p, sizeof p, "%s/%s", dir, names[k]);
+        k < 4 ? unlink(p) : rmdir(p);
+    }
+    rmdir(dir);
 }
 
 static void test_override_forms(void) {
@@ -129,7 +188,6 @@ static void test_every_option(void) {
         {"optim=adam", "optim=adamw", NULL},
         {"lr_schedule=constant", "lr_schedule=step", "lr_schedule=cosine", "lr_schedule=warmup_cosine", "lr_schedule=warmup_linear", NULL},
         {"dataset=mnist", "dataset=fashion_mnist", "dataset=cifar10", NULL},
-        {"model=classifier", NULL},
     };
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
         for (int k = 0; groups[g][k]; k++) {
@@ -222,6 +280,7 @@ int main(void) {
     snprintf(g_docs, sizeof g_docs, "%sdocs/config.md", src);
     test_defaults();
     test_experiments();
+    test_extends_errors();
     test_override_forms();
     test_every_option();
     test_dump_and_save();

@@ -72,9 +72,9 @@ int main(void) {
           fabs(o.flow.time.t_max - 0.99) < 1e-12);
     CHECK(o.solver == TF_SOLVER_DOPRI5 && o.solver_steps == 7 && o.guidance == 3.0);
     CHECK(o.adam.kind == TF_OPTIM_ADAMW && fabs(o.adam.weight_decay - 0.01f) < 1e-9 && o.grad_clip == 0.0);
-    CHECK(o.micro_batch == 32 && o.threads == 3 && o.lr.decay == TF_LR_LINEAR && o.lr.warmup == 1000);
+    CHECK(o.micro_batch == 32 && o.threads == 3 && o.lr.decay == TF_LR_LINEAR && o.lr.warmup == 200);
     CHECK(o.step_timeout == 5 && o.eval_timeout == 5); /* the eval budget is never below a step's */
-    CHECK(o.steps == 20000 && o.ckpt_every == 2000 && o.eval_every == 2000);
+    CHECK(o.steps == 2200 && o.ckpt_every == 500 && o.eval_every == 500); /* configs/experiment/mnist.yaml */
     tf_cfg_destroy(c);
 
     const char *bad[] = {"experiment=moons", "path=cosine", "path.sigma_min=0.1"};
