@@ -119,11 +119,22 @@ static void remove_tree(const char *dir) {
     tf_run_command(rm, NULL);
 }
 
-/* Copy src to dst via dst.tmp + fsync + rename. */
-static void copy_file(const char *src, const char *dst) {
+void tf_data_copy_file(const char *src, const char *dst) {
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", dst);
-    FILE *in = tf_fopen(src, "rb"), *out = tf_fopen(tmp, "wb");
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", dst) >= (int)sizeof tmp) tf_die_usage(NULL, "path too long: '%s'", dst);
+    /* The temp name is predictable: create it O_EXCL|O_NOFOLLOW, after removing (the entry,
+     * never its target) a stale file or a planted symlink there. */
+    int fd = -1;
+    for (int attempt = 0; attempt < 2 && fd < 0; attempt++) {
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        struct stat st;
+        if (fd < 0 && (errno != EEXIST || attempt || lstat(tmp, &st) || !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) ||
+                       unlink(tmp)))
+            tf_die_hint("remove what is at that name, or check the directory's permissions", "cannot create '%s': %s",
+                        tmp, strerror(errno));
+    }
+    FILE *in = tf_fopen(src, "rb"), *out = fdopen(fd, "wb");
+    if (!out) tf_die("cannot open a stream on '%s': %s", tmp, strerror(errno));
     static char buf[1 << 16];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, in)) > 0) tf_fwrite(buf, 1, n, out, tmp);
@@ -188,7 +199,7 @@ static void install_from_dir(const char *name, const char *src, const char *dest
         char twin[4096];
         tf_path_join(twin, sizeof twin, dest, files[k].name, gz[0] ? "" : ".gz");
         unlink(twin);
-        if (strcmp(path, out)) copy_file(path, out);
+        if (strcmp(path, out)) tf_data_copy_file(path, out);
         printf("  %-26s %10llu bytes  %s\n", files[k].name, (unsigned long long)files[k].size,
                files[k].sha256 ? "sha256 ok" : "size and labels ok");
     }
@@ -274,7 +285,7 @@ static void fetch_cifar(const TfFetchOptions *opt, const char *dest) {
     char meta[4096], out[4096];
     tf_path_join(meta, sizeof meta, src, "batches.meta.txt", NULL);
     tf_path_join(out, sizeof out, dest, "batches.meta.txt", NULL);
-    if (exists(meta, 0) && strcmp(meta, out)) copy_file(meta, out);
+    if (exists(meta, 0) && strcmp(meta, out)) tf_data_copy_file(meta, out);
     if (tmp[0]) remove_tree(tmp);
 }
 

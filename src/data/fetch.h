@@ -34,6 +34,10 @@ int tf_data_verify(const char *name, const char *root, char *err, size_t errcap)
 /* Fetch; prints progress to stdout and ends the program with a message on failure. */
 void tf_data_fetch(const char *name, const TfFetchOptions *opt);
 
+/* Copy src to dst through dst.tmp (created O_CREAT|O_EXCL|O_NOFOLLOW: a stale file or a planted
+ * symlink there is removed, never followed) + fsync + rename; ends the program on failure. */
+void tf_data_copy_file(const char *src, const char *dst);
+
 /* Run argv (argv[0] looked up in PATH) in cwd (NULL: here); returns the exit status or -1. */
 int tf_run_command(char *const argv[], const char *cwd);
 

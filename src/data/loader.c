@@ -1,5 +1,10 @@
 /* loader.c - keyed per-epoch permutations, per-rank shares of each global batch, flips,
  * and a prefetch thread over a ring of preallocated slots (see loader.h for the contract).
+ * Test builds only (-DTF_FAULT_INJECTION, docs/reliability.md): the rules "sample:RANK:STEPS"
+ * of TINYFLOW_FAULT corrupt that rank's first sample of the batch of those steps (NaN values,
+ * as a sample that failed to decode), and TINYFLOW_SAMPLE_LOG=PREFIX appends one line per
+ * batch handed out, "STEP RANK EXAMPLE...", to PREFIX.rank<R> (the consumed-sample record
+ * the reliability tests compare across runs). Step = epoch * steps_per_epoch + cursor / B.
  * Knows nothing about MPI, configs or models. */
 #include "data/loader.h"
 
@@ -7,6 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef TF_FAULT_INJECTION
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <unistd.h>
+#endif
 
 #include "core/check.h"
 #include "core/rng.h"
@@ -31,7 +42,68 @@ struct TfLoader {
     int64_t produced, consumed, released;
     pthread_mutex_t mu;
     pthread_cond_t can_produce, can_consume;
+#ifdef TF_FAULT_INJECTION
+    int log_fd;     /* TINYFLOW_SAMPLE_LOG, or -1 */
+    char *log_buf;  /* one line of it, allocated at creation (nothing is allocated per batch) */
+    size_t log_cap;
+    int n_bad;
+    struct { int rank; int64_t lo, hi; } bad[8]; /* sample:RANK:STEPS rules (rank -1: any) */
+#endif
 };
+
+#ifdef TF_FAULT_INJECTION
+/* Test hooks (see the top of this file). Malformed sample rules end the program. */
+static void fault_init(TfLoader *l) {
+    l->log_fd = -1;
+    const char *log = getenv("TINYFLOW_SAMPLE_LOG");
+    if (log && log[0]) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s.rank%d", log, l->cfg.rank);
+        l->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (l->log_fd < 0) tf_die("TINYFLOW_SAMPLE_LOG: cannot open '%s'", path);
+        l->log_cap = 64 + (size_t)l->local * 21;
+        l->log_buf = tf_malloc(l->log_cap);
+    }
+    const char *env = getenv("TINYFLOW_FAULT");
+    for (const char *r = env; r && *r; r = strchr(r, ',') ? strchr(r, ',') + 1 : NULL) {
+        if (strncmp(r, "sample:", 7) != 0) continue;
+        char *end;
+        int rank = -1;
+        const char *p = r + 7;
+        if (*p == '*') end = (char *)p + 1;
+        else rank = (int)strtol(p, &end, 10);
+        if (*end != ':' || l->n_bad >= 8) tf_die_usage("sample:RANK:STEP[-STEP]", "malformed fault rule '%s'", r);
+        int64_t lo = strtoll(end + 1, &end, 10), hi = lo;
+        if (*end == '-') hi = strtoll(end + 1, &end, 10);
+        if ((*end && *end != ',') || hi < lo) tf_die_usage("sample:RANK:STEP[-STEP]", "malformed fault rule '%s'", r);
+        l->bad[l->n_bad].rank = rank;
+        l->bad[l->n_bad].lo = lo;
+        l->bad[l->n_bad].hi = hi;
+        l->n_bad++;
+    }
+}
+
+static void fault_batch(TfLoader *l, TfBatch *b) {
+    int64_t step = b->epoch * (l->n_examples / l->cfg.global_batch) + b->cursor / l->cfg.global_batch;
+    for (int i = 0; i < l->n_bad; i++)
+        if ((l->bad[i].rank < 0 || l->bad[i].rank == l->cfg.rank) && step >= l->bad[i].lo && step <= l->bad[i].hi) {
+            for (int64_t k = 0; k < l->dim; k++) b->x[k] = NAN;
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            fprintf(stderr, "[rank %d] fault injected: sample at step %lld (example %lld; t=%.3f)\n", l->cfg.rank,
+                    (long long)step, (long long)b->example[0], (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec);
+            fflush(stderr);
+            break;
+        }
+    if (l->log_fd < 0) return;
+    size_t cap = l->log_cap, o = 0;
+    char *buf = l->log_buf;
+    o += (size_t)snprintf(buf, cap, "%lld %d", (long long)step, l->cfg.rank);
+    for (int64_t j = 0; j < b->n; j++) o += (size_t)snprintf(buf + o, cap - o, " %lld", (long long)b->example[j]);
+    buf[o++] = '\n';
+    if (write(l->log_fd, buf, o) != (ssize_t)o) tf_die("TINYFLOW_SAMPLE_LOG: write failed");
+}
+#endif
 
 static double now_s(void) {
     struct timespec ts;
@@ -180,6 +252,9 @@ TfLoader *tf_loader_create(const TfLoaderConfig *cfg) {
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->can_produce, NULL);
     pthread_cond_init(&l->can_consume, NULL);
+#ifdef TF_FAULT_INJECTION
+    fault_init(l);
+#endif
     start(l);
     return l;
 }
@@ -199,6 +274,10 @@ void tf_loader_free(TfLoader *l) {
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->can_produce);
     pthread_cond_destroy(&l->can_consume);
+#ifdef TF_FAULT_INJECTION
+    if (l->log_fd >= 0) close(l->log_fd);
+    free(l->log_buf);
+#endif
     free(l);
 }
 
@@ -229,6 +308,9 @@ const TfBatch *tf_loader_next(TfLoader *l) {
     l->stats.prepare_s += b->prepare_s;
     l->stats.last_wait_s = wait;
     l->stats.last_prepare_s = b->prepare_s;
+#ifdef TF_FAULT_INJECTION
+    fault_batch(l, b);
+#endif
     return b;
 }
 

@@ -157,8 +157,10 @@ static int find_experiment(const char *dir, const char *name, char id_out[80], i
 static void open_experiment(TfMlflow *m, const char *name) {
     char path[PATH_CAP], trash[PATH_CAP];
     tf_track_path(path, sizeof path, "%s/.tinyflow.lock", m->root);
-    int fd = open(path, O_RDWR | O_CREAT, 0644);
-    if (fd < 0) tf_die_hint("check the MLflow root's permissions", "cannot open '%s': %s", path, strerror(errno));
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644); /* never through a symlink */
+    if (fd < 0)
+        tf_die_hint("check the MLflow root's permissions (a symlink at the lock's name is refused)",
+                    "cannot open '%s': %s", path, strerror(errno));
     struct flock lk;
     memset(&lk, 0, sizeof lk);
     lk.l_type = F_WRLCK;

@@ -4,6 +4,8 @@
 #include "track/tfevents.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,14 +62,21 @@ TfEventWriter *tf_events_open(const char *dir, int64_t resume_step) {
         if (*p == '/') *p = '_';
     double now = tf_track_now_s();
     TfEventWriter *w = tf_calloc(1, sizeof *w);
-    /* A restart within the same second on the same host must not reuse the file: add the pid. */
+    /* A restart within the same second on the same host must not reuse the file: add the pid.
+     * Created O_EXCL|O_NOFOLLOW: whatever is at the name (a file, or a planted symlink, even a
+     * dangling one) is never opened or followed. */
     tf_track_path(w->path, sizeof w->path, "%s/events.out.tfevents.%010lld.%s", dir, (long long)now, host);
-    if (tf_track_exists(w->path))
+    int fd = open(w->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST) {
         tf_track_path(w->path, sizeof w->path, "%s/events.out.tfevents.%010lld.%s.%ld", dir, (long long)now,
                       host, (long)getpid());
-    if (tf_track_exists(w->path))
-        tf_die_hint("wait a second and retry", "TensorBoard event file '%s' already exists", w->path);
-    w->f = tf_fopen(w->path, "wb");
+        fd = tf_track_open_new(w->path, 0);
+    }
+    if (fd < 0)
+        tf_die_hint("check that the directory is writable", "cannot create TensorBoard event file '%s': %s", w->path,
+                    strerror(errno));
+    w->f = fdopen(fd, "wb");
+    if (!w->f) tf_die("cannot open a stream on '%s': %s", w->path, strerror(errno));
 
     Tensorflow__Event ev = TENSORFLOW__EVENT__INIT;
     ev.wall_time = now;

@@ -1,7 +1,11 @@
 /* util.c - files, time, random bytes and growable strings for the tracking sinks (util.h).
  * Writes that readers may observe mid-way (meta.yaml, report.html, PNGs) go through a temp
  * file in the same directory, fsync and rename, so a reader sees the old or the new file,
- * never half of one. This file must not know about models, MPI, training or formats. */
+ * never half of one. No file is ever opened for writing through a symlink: temp files are
+ * created O_CREAT|O_EXCL|O_NOFOLLOW (a link or stale file planted at the predictable temp
+ * name is removed - the entry, never its target - and the create retried once), appends use
+ * O_NOFOLLOW (a link at the name is refused). tests/reliability/path_safety.c checks it.
+ * This file must not know about models, MPI, training or formats. */
 #include "track/util.h"
 
 #include <errno.h>
@@ -95,13 +99,26 @@ static void fsync_parent(const char *path) {
     close(fd);
 }
 
+int tf_track_open_new(const char *path, int replace) {
+    for (int attempt = 0;; attempt++) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd >= 0) return fd;
+        if (errno != EEXIST || !replace || attempt)
+            tf_die_hint("check that the directory exists and is writable, and that nothing else (a symlink?) "
+                        "is at that name",
+                        "cannot create '%s': %s", path, strerror(errno));
+        struct stat st;
+        if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+            tf_die_hint("remove what is at that name", "cannot create '%s': a directory or device is there", path);
+        if (unlink(path) != 0 && errno != ENOENT)
+            tf_die_hint("check the directory permissions", "cannot remove the stale '%s': %s", path, strerror(errno));
+    }
+}
+
 /* Write data into a fresh temp file next to path, fsync'd and closed; its name into tmp. */
 static void write_temp(char *tmp, size_t cap, const char *path, const void *data, size_t n) {
     temp_path_for(tmp, cap, path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
-        tf_die_hint("check that the directory exists and is writable", "cannot create '%s': %s", tmp,
-                    strerror(errno));
+    int fd = tf_track_open_new(tmp, 1);
     write_all(fd, data, n, tmp);
     if (fsync(fd) != 0)
         tf_die_hint("check free disk space", "cannot fsync '%s': %s", tmp, strerror(errno));
@@ -196,16 +213,13 @@ char *tf_track_read_file(const char *path, size_t cap, size_t *len, char *err, s
 }
 
 void tf_track_copy_file(const char *src, const char *dst) {
-    int in = open(src, O_RDONLY);
+    int in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         tf_die_hint("check that the file exists and is readable", "cannot open '%s' to copy it: %s", src,
                     strerror(errno));
     char tmp[TF_TRACK_PATH_MAX];
     temp_path_for(tmp, sizeof tmp, dst);
-    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (out < 0)
-        tf_die_hint("check that the directory exists and is writable", "cannot create '%s': %s", tmp,
-                    strerror(errno));
+    int out = tf_track_open_new(tmp, 1);
     enum { CHUNK = 1 << 20 };
     unsigned char *buf = tf_malloc(CHUNK);
     for (;;) {
@@ -229,10 +243,10 @@ void tf_track_copy_file(const char *src, const char *dst) {
 }
 
 void tf_track_append(const char *path, const void *data, size_t n) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
-        tf_die_hint("check that the directory exists and is writable", "cannot open '%s' for appending: %s",
-                    path, strerror(errno));
+        tf_die_hint("check that the directory exists and is writable (a symlink at that name is refused)",
+                    "cannot open '%s' for appending: %s", path, strerror(errno));
     write_all(fd, data, n, path);
     if (close(fd) != 0)
         tf_die_hint("check free disk space", "cannot close '%s': %s", path, strerror(errno));

@@ -21,7 +21,14 @@ void tf_track_mkdirs(const char *path);
 int tf_track_exists(const char *path);
 int tf_track_is_dir(const char *path);
 
-/* Replace path with data[n] atomically: write "<dir>/.<name>.tmp.<pid>", fsync, rename. */
+/* Create path for writing, never through a symlink (O_CREAT|O_EXCL|O_NOFOLLOW). When something
+ * is at that name: with replace, a regular file or symlink there is unlinked (the entry, not
+ * its target) and the create retried once; without, or when that fails, it dies naming path.
+ * Returns the fd. */
+int tf_track_open_new(const char *path, int replace);
+
+/* Replace path with data[n] atomically: write "<dir>/.<name>.tmp.<pid>" (tf_track_open_new),
+ * fsync, rename. */
 void tf_track_write_atomic(const char *path, const void *data, size_t n);
 
 /* Create path with data[n] only if it does not exist yet (temp file + link(), so readers never
@@ -35,7 +42,8 @@ char *tf_track_read_file(const char *path, size_t cap, size_t *len, char *err, s
 /* Copy src to dst atomically (dst replaced). Dies on any error. */
 void tf_track_copy_file(const char *src, const char *dst);
 
-/* Append data[n] to path (created 0644 if missing) and close it; dies on error. */
+/* Append data[n] to path (created 0644 if missing) and close it; dies on error, and when path
+ * is a symlink (O_NOFOLLOW). */
 void tf_track_append(const char *path, const void *data, size_t n);
 
 /* Wall-clock time since the Unix epoch. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/check.h"
 
@@ -20,10 +21,12 @@ static int g_n = 0, g_read = 0;
 
 static const struct { const char *name; TfFaultKind kind; } k_kinds[] = {
     {"nan", TF_FAULT_NAN}, {"inf", TF_FAULT_INF}, {"stop", TF_FAULT_STOP},
-    {"kill", TF_FAULT_KILL}, {"term", TF_FAULT_TERM}, {"evalsleep", TF_FAULT_EVALSLEEP}};
+    {"kill", TF_FAULT_KILL}, {"term", TF_FAULT_TERM}, {"evalsleep", TF_FAULT_EVALSLEEP},
+    {"sample", TF_FAULT_SAMPLE}};
 
 static void bad(const char *rule) {
-    tf_die_usage("TINYFLOW_FAULT=KIND:RANK:STEP[-STEP][:ARG],... with KIND nan, inf, stop, kill, term or evalsleep",
+    tf_die_usage("TINYFLOW_FAULT=KIND:RANK:STEP[-STEP][:ARG],... with KIND nan, inf, stop, kill, term, evalsleep "
+                 "or sample (and ckpt:POINT:ERR[:SKIP[:SAVE]] rules)",
                  "malformed fault rule '%s'", rule);
 }
 
@@ -57,8 +60,9 @@ void tf_train_fault_init(void) {
     if (g_read) return;
     g_read = 1;
     const char *env = getenv("TINYFLOW_FAULT");
-    if (!env || !env[0] || !strncmp(env, "ckpt:", 5)) return;
+    if (!env || !env[0]) return;
     char buf[1024];
+    if (strlen(env) >= sizeof buf) bad(env);
     snprintf(buf, sizeof buf, "%s", env);
     for (char *save = NULL, *r = strtok_r(buf, ",", &save); r; r = strtok_r(NULL, ",", &save)) parse_rule(r);
     if (tf_rank() == 0) fprintf(stderr, "[rank 0] fault injection armed: TINYFLOW_FAULT=%s\n", env);
@@ -69,6 +73,11 @@ int tf_train_fault(TfFaultKind kind, int rank, int64_t step, double *arg) {
         if (g_rules[i].kind == kind && (g_rules[i].rank < 0 || g_rules[i].rank == rank) && step >= g_rules[i].lo &&
             step <= g_rules[i].hi) {
             if (arg) *arg = g_rules[i].arg;
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            fprintf(stderr, "[rank %d] fault injected: %s at step %lld (t=%.3f)\n", rank, k_kinds[kind].name,
+                    (long long)step, (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec);
+            fflush(stderr);
             return 1;
         }
     return 0;

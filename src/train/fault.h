@@ -10,7 +10,13 @@
  *   kill   the rank kills itself (SIGKILL): a dead rank
  *   term   the rank sends itself SIGTERM (a preemption notice on one rank)
  *   evalsleep  rank 0 sleeps ARG seconds inside the evaluation after step STEPS
- * Rules prefixed ckpt: belong to src/ckpt (ckpt.h) and are skipped here.
+ *   sample the rank's first sample of the batch of step STEPS is corrupt (its values become
+ *          NaN, as a sample that failed to decode); applied by src/data/loader.c, which
+ *          reads the same rules itself (data/ may not use train/), so it is only named here
+ * Rules prefixed ckpt: belong to src/ckpt (ckpt.h) and are skipped here; both kinds of rule
+ * may be mixed in one TINYFLOW_FAULT. Every fault that fires is logged on stderr as
+ * "[rank R] fault injected: KIND at step S (t=UNIX_SECONDS)" for the reliability tests'
+ * detection-latency figures.
  * This file must not know about models, MPI or configs.
  */
 #ifndef TF_TRAIN_FAULT_H
@@ -18,7 +24,8 @@
 
 #include <stdint.h>
 
-typedef enum { TF_FAULT_NAN, TF_FAULT_INF, TF_FAULT_STOP, TF_FAULT_KILL, TF_FAULT_TERM, TF_FAULT_EVALSLEEP } TfFaultKind;
+typedef enum { TF_FAULT_NAN, TF_FAULT_INF, TF_FAULT_STOP, TF_FAULT_KILL, TF_FAULT_TERM, TF_FAULT_EVALSLEEP,
+              TF_FAULT_SAMPLE } TfFaultKind;
 
 /* Read TINYFLOW_FAULT (once). Dies (usage) on a malformed training rule. */
 void tf_train_fault_init(void);

@@ -8,30 +8,17 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "eval/npy.h"
 #include "track/png.h"
 #include "train/train_internal.h"
 
-/* NumPy .npy version 1.0, little-endian float32, C order. */
+/* NumPy .npy (float32, C order) through eval/npy.c's atomic writer: a temp file created
+ * O_EXCL|O_NOFOLLOW (never through a planted symlink), fsync, rename. */
 static void write_npy(const char *path, const float *x, const int *shape, int ndim) {
-    char dict[256], shp[96] = "";
-    size_t o = 0, count = 1;
-    for (int i = 0; i < ndim; i++) {
-        o += (size_t)snprintf(shp + o, sizeof shp - o, "%d,%s", shape[i], i + 1 < ndim ? " " : "");
-        count *= (size_t)shape[i];
-    }
-    int len = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", shp);
-    int total = 10 + len + 1, pad = (64 - total % 64) % 64;
-    uint16_t hlen = (uint16_t)(len + pad + 1);
-    char tmp[4400];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = tf_fopen(tmp, "wb");
-    unsigned char head[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8)};
-    tf_fwrite(head, 1, 10, f, tmp);
-    tf_fwrite(dict, 1, (size_t)len, f, tmp);
-    for (int i = 0; i < pad; i++) tf_fwrite(" ", 1, 1, f, tmp);
-    tf_fwrite("\n", 1, 1, f, tmp);
-    tf_fwrite(x, sizeof(float), count, f, tmp);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) tf_die("cannot write %s", path);
+    int64_t shp[4];
+    for (int i = 0; i < ndim; i++) shp[i] = shape[i];
+    char err[4400];
+    if (tf_npy_write(path, "<f4", ndim, shp, x, err, sizeof err)) tf_die("cannot write the samples: %s", err);
 }
 
 int tf_sample_run(const TfCfg *cfg, const char *run_dir) {
