@@ -32,6 +32,7 @@ typedef struct {
     const char *arch;             /* model architecture name, e.g. "unet" (required) */
     const char *config_text;      /* composed YAML of the run (required, may be "") */
     uint64_t step, epoch, loader_cursor, seed, rng_key, skipped_steps;
+    uint64_t consecutive_skips;   /* skipped steps in a row at save time (0 in older files) */
     uint32_t world_size;          /* informational: resume at another size is fine */
     double train_seconds;         /* wall time spent training so far */
     /* filled by load (ignored by save, which writes its own values): */

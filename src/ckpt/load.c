@@ -137,6 +137,10 @@ static int check_manifest(Reader *r, const Tinyflow__Ckpt__Manifest *m, uint32_t
      * converts saved_unix to time_t, which is undefined for NaN or 1e129): finite, |x| <= 1e12. */
     if (!(m->saved_unix >= -1e12 && m->saved_unix <= 1e12) || !(m->train_seconds >= -1e12 && m->train_seconds <= 1e12))
         return FAIL(r, "manifest: implausible save time %g or training time %g", m->saved_unix, m->train_seconds);
+    /* A streak of skipped steps is part of all skipped steps (0 in files older than the field). */
+    if (m->consecutive_skips > m->skipped_steps)
+        return FAIL(r, "manifest: %" PRIu64 " consecutive skipped steps but only %" PRIu64 " skipped in all",
+                    (uint64_t)m->consecutive_skips, (uint64_t)m->skipped_steps);
     char hash[17];
     snprintf(hash, sizeof hash, "%016" PRIx64, tf_ckpt_config_hash(m->config_text));
     if (strcmp(hash, m->config_hash) != 0)
@@ -277,6 +281,7 @@ int tf_ckpt_load_fd(int fd, const char *shown, TfCkpt **out, char *err, size_t c
     m->seed = man->seed;
     m->rng_key = man->rng_key;
     m->skipped_steps = man->skipped_steps;
+    m->consecutive_skips = man->consecutive_skips; /* absent in older files: 0 */
     m->world_size = man->world_size;
     m->train_seconds = man->train_seconds;
     m->format_version = man->format_version;

@@ -172,6 +172,7 @@ static int write_body(int fd, const TfCkptMeta *m, const TfCkptTensor *t, int n,
     man.seed = m->seed;
     man.rng_key = m->rng_key;
     man.skipped_steps = m->skipped_steps;
+    man.consecutive_skips = m->consecutive_skips;
     man.world_size = m->world_size;
     man.train_seconds = m->train_seconds;
     man.saved_unix = (double)time(NULL);

@@ -1,13 +1,17 @@
 /* cmd_classifier.c - `tinyflow classifier [train|eval|stats] [overrides]`: train the feature
- * classifier of fid (one process, OpenMP threads), report a checkpoint's test accuracy, or
- * compute (and cache, and export as .npz) the reference statistics of a dataset split.
- * Knows the config keys and eval/'s API; the computation lives in src/eval. */
+ * classifier of fid (data-parallel over the ranks of mpirun/srun, OpenMP threads in each),
+ * report a checkpoint's test accuracy, or compute (sharded over the ranks, and cache, and export
+ * as .npz) the reference statistics of a dataset split. Rank 0 prints, saves and writes.
+ * Knows the config keys and eval/'s API; the computation lives in src/eval, MPI in mpi_glue.c. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/eval_glue.h"
 #include "cli/job.h"
+#include "cli/mpi_glue.h"
 #include "core/check.h"
 #include "eval/classifier.h"
 #include "eval/eval_config.h"
@@ -15,31 +19,38 @@
 #include "eval/npy.h"
 #include "track/jsonl.h"
 
-static void load_classifier(const TfCfg *cfg, int batch, TfClassifier *clf) {
-    const char *path = tf_eval_cfg_str(cfg, "eval.classifier.ckpt");
-    char err[4096];
-    if (!path)
-        tf_die_usage("train one with `tinyflow classifier train dataset=NAME` and pass eval.classifier.ckpt=PATH",
-                     "eval.classifier.ckpt is not set");
-    if (tf_classifier_load(path, batch, clf, err, sizeof err))
-        tf_die_usage("pass the checkpoint written by `tinyflow classifier train` (a file or its folder)", "%s", err);
-}
-
 static int run_train(const TfCfg *cfg, const char *run_dir, void *ctx) {
     (void)ctx;
-    tf_eval_cfg_threads(cfg);
-    TfDataset *train = tf_eval_cfg_dataset(cfg, "train"), *test = tf_eval_cfg_dataset(cfg, "test");
+    const int threads = tf_cli_eval_threads(cfg);
+    const TfReducer red = tf_cli_reducer();
+    TfDataset *train = tf_eval_cfg_dataset(cfg, "train");
+    TfDataset *test = red.rank == 0 ? tf_eval_cfg_dataset(cfg, "test") : NULL; /* before training: fail early */
     TfModelConfig mc = tf_eval_classifier_config(cfg, train);
     TfClassifierTrainOpts o = tf_eval_classifier_train_opts(cfg, train);
-    o.log = stdout;
-    printf("classifier: %s, width %d, features %d, dropout %g; %lld steps of %d (%.1f epochs), lr %g -> %g "
-           "(warm-up %d), weight decay %g, shift %d px, flips %s\n",
-           train->name, mc.width, mc.feat_dim, (double)mc.dropout, (long long)o.steps, o.batch,
-           (double)o.steps * o.batch / (double)train->n, (double)o.lr, (double)o.min_lr, o.warmup,
-           (double)o.weight_decay, o.shift, o.hflip ? "on" : "off");
+    o.log = red.rank == 0 ? stdout : NULL;
+    o.rank = red.rank;
+    o.world = red.world;
+    o.allreduce = red.world > 1 ? tf_cli_allreduce_f32 : NULL;
+    if (red.rank == 0) {
+        printf("classifier: %s, width %d, features %d, dropout %g; %lld steps of %d (%.1f epochs), lr %g -> %g "
+               "(warm-up %d), weight decay %g, shift %d px, flips %s\n",
+               train->name, mc.width, mc.feat_dim, (double)mc.dropout, (long long)o.steps, o.batch,
+               (double)o.steps * o.batch / (double)train->n, (double)o.lr, (double)o.min_lr, o.warmup,
+               (double)o.weight_decay, o.shift, o.hflip ? "on" : "off");
+        if (red.world > 1)
+            printf("classifier: %d ranks x %d rows of each global batch of %d, %d thread(s) per rank\n", red.world,
+                   o.batch / red.world, o.batch, threads);
+        fflush(stdout);
+    }
     TfTape tp;
     TfClassifierTrainResult res;
     tf_classifier_train(&tp, &mc, &o, train, &res);
+    if (red.rank != 0) { /* replicas are identical: rank 0 evaluates, saves and writes */
+        free(res.step_loss);
+        tf_tape_free(&tp);
+        tf_dataset_free(train);
+        return TF_EXIT_OK;
+    }
     TfClassifier clf;
     tf_classifier_wrap(&clf, &mc, &tp, 256, train->name);
     const double acc = tf_classifier_accuracy(&clf, test, 0);
@@ -56,10 +67,19 @@ static int run_train(const TfCfg *cfg, const char *run_dir, void *ctx) {
     if (run_dir) {
         char jl[4200];
         snprintf(jl, sizeof jl, "%s/metrics.jsonl", run_dir);
-        const char *keys[] = {"classifier/test_acc", "classifier/train_loss", "classifier/train_acc"};
-        const double vals[] = {acc, res.loss, res.train_acc};
-        tf_jsonl_append(jl, res.steps, (double)time(NULL), keys, vals, 3);
+        /* each log step's global-batch loss at full precision (1 vs N ranks can be compared) */
+        const int64_t every = o.log_every > 0 ? o.log_every : res.steps;
+        for (int64_t s = 0; s < res.steps; s++) {
+            if ((s + 1) % every && s + 1 != res.steps) continue;
+            const char *k1[] = {"classifier/loss", "classifier/lr"};
+            const double v1[] = {res.step_loss[s], tf_classifier_lr(&o, s)};
+            tf_jsonl_append(jl, s + 1, (double)time(NULL), k1, v1, 2);
+        }
+        const char *keys[] = {"classifier/test_acc", "classifier/train_loss", "classifier/train_acc", "ranks"};
+        const double vals[] = {acc, res.loss, res.train_acc, (double)red.world};
+        tf_jsonl_append(jl, res.steps, (double)time(NULL), keys, vals, 4);
     }
+    free(res.step_loss);
     tf_classifier_free(&clf);
     tf_tape_free(&tp);
     tf_dataset_free(train);
@@ -69,9 +89,10 @@ static int run_train(const TfCfg *cfg, const char *run_dir, void *ctx) {
 
 static int run_eval(const TfCfg *cfg, const char *run_dir, void *ctx) {
     (void)run_dir, (void)ctx;
-    tf_eval_cfg_threads(cfg);
+    tf_cli_eval_threads(cfg);
+    if (tf_cli_rank() != 0) return TF_EXIT_OK; /* one pass over the test set: rank 0 alone */
     TfClassifier clf;
-    load_classifier(cfg, 256, &clf);
+    tf_cli_load_classifier(cfg, 256, &clf, "classifier eval");
     TfDataset *test = tf_eval_cfg_dataset(cfg, "test");
     const double acc = tf_classifier_accuracy(&clf, test, 0);
     printf("classifier %s (hash %s, trained on %s): test accuracy %.4f on %lld %s images", clf.path, clf.hash,
@@ -85,16 +106,24 @@ static int run_eval(const TfCfg *cfg, const char *run_dir, void *ctx) {
 
 static int run_stats(const TfCfg *cfg, const char *run_dir, void *ctx) {
     (void)run_dir, (void)ctx;
-    tf_eval_cfg_threads(cfg);
+    tf_cli_eval_threads(cfg);
+    const TfReducer red = tf_cli_reducer();
     TfClassifier clf;
-    load_classifier(cfg, 256, &clf);
+    tf_cli_load_classifier(cfg, 256, &clf, "classifier stats");
     const char *split = tf_cfg_get_str(cfg, "eval.ref_split");
     TfDataset *ds = tf_eval_cfg_dataset(cfg, split);
     char cache[4200], err[4096];
     tf_eval_cache_path(&clf, ds->name, split, ".", cache, sizeof cache);
     TfEvalOpts eo = tf_eval_metric_opts(cfg);
     TfEvalContext ectx;
-    if (tf_eval_context_init(&ectx, &clf, ds, cache, &eo, NULL, err, sizeof err)) tf_die("%s", err);
+    if (tf_eval_context_init(&ectx, &clf, ds, cache, &eo, &red, err, sizeof err))
+        tf_die_usage("use a classifier trained on dataset.name (same image size and channels)", "%s", err);
+    if (red.rank != 0) { /* the statistics were computed in shards; rank 0 reports and exports */
+        tf_eval_context_free(&ectx);
+        tf_dataset_free(ds);
+        tf_classifier_free(&clf);
+        return TF_EXIT_OK;
+    }
     double tr = 0;
     for (int i = 0; i < ectx.d; i++) tr += ectx.ref_cov[(size_t)i * ectx.d + i];
     printf("reference statistics of %s/%s: n %.0f, d %d, trace of the covariance %.6g, %s %s\n", ds->name, split,
@@ -114,9 +143,11 @@ static int run_stats(const TfCfg *cfg, const char *run_dir, void *ctx) {
 }
 
 static const char k_help_tail[] =
-    "The classifier (model `classifier`: 3 conv stages, penultimate features) is trained with one\n"
-    "process and OpenMP threads (trainer.threads); multi-rank classifier training comes with the\n"
-    "distributed trainer. CIFAR-10 is read from dataset.root/cifar10/ (data_batch_1..5.bin,\n"
+    "The classifier (model `classifier`: 3 conv stages, penultimate features) trains data-parallel:\n"
+    "under mpirun/srun each rank takes its share of every global batch (eval.classifier.batch_size,\n"
+    "a multiple of the ranks) and gradients are summed with MPI_Allreduce; rank 0 saves. Threads per\n"
+    "rank: trainer.threads, OMP_NUM_THREADS or the rank's cores. `stats` shards over the ranks too.\n"
+    "CIFAR-10 is read from dataset.root/cifar10/ (data_batch_1..5.bin,\n"
     "test_batch.bin: put a copy there with `tinyflow data fetch cifar10 --from ARCHIVE`).\n";
 
 static const TfJobCommand k_train = {
@@ -131,6 +162,7 @@ static const TfJobCommand k_train = {
     "Examples:\n"
     "  tinyflow classifier train dataset=mnist\n"
     "  tinyflow classifier train dataset=cifar10 eval.classifier.epochs=80 trainer.threads=16\n"
+    "  mpirun -np 4 tinyflow classifier train dataset=cifar10 dataset.root=data\n"
     "  tinyflow classifier eval dataset=mnist eval.classifier.ckpt=outputs/DATE/TIME/classifier\n"
     "  tinyflow classifier stats dataset=mnist eval.classifier.ckpt=clf/ eval.npz=mnist_train.npz\n",
     run_train, 1};
@@ -146,7 +178,7 @@ int tf_cmd_classifier(int argc, char **argv) {
         if (!strcmp(argv[1], "eval")) cmd = k_eval, cmd.help = help_buf;
         if (!strcmp(argv[1], "stats")) cmd = k_stats, cmd.help = help_buf;
         argv[1] = argv[0];
-        return tf_job_main(&cmd, argc - 1, argv + 1);
+        return tf_cli_run_mpi(&cmd, argc - 1, argv + 1, 0);
     }
-    return tf_job_main(&cmd, argc, argv);
+    return tf_cli_run_mpi(&cmd, argc, argv, 0);
 }

@@ -2,17 +2,18 @@
  * samples -- generated from a flow-model checkpoint (eval.checkpoint; solver, steps, guidance,
  * EMA or not) or read from eval.samples (.npy or a folder of PNGs) -- against the reference
  * statistics of dataset.name / eval.ref_split (cached next to the classifier) or a pytorch-fid
- * .npz. When MPI is initialised with world > 1 every rank scores its share of the samples and
- * the statistics are reduced in float64 with MPI_Allreduce (the only MPI this command uses).
- * Knows the config keys, eval/'s API and MPI_Allreduce; the computation lives in src/eval. */
-#include <mpi.h>
+ * .npz. Under mpirun/srun (mpi_glue.h starts MPI) every rank scores its share of the samples and
+ * the statistics are reduced in float64 with MPI_Allreduce; rank 0 prints and writes.
+ * Knows the config keys and eval/'s API; the computation lives in src/eval, MPI in mpi_glue.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/eval_glue.h"
 #include "cli/job.h"
+#include "cli/mpi_glue.h"
 #include "core/check.h"
 #include "eval/eval_config.h"
 #include "eval/images.h"
@@ -22,62 +23,7 @@
 #include "eval/sampler.h"
 #include "track/jsonl.h"
 
-static void mpi_allreduce(void *ctx, double *buf, size_t n, int op) {
-    (void)ctx;
-    for (size_t off = 0; off < n;) {
-        int cnt = n - off > ((size_t)1 << 30) ? 1 << 30 : (int)(n - off);
-        int rc = MPI_Allreduce(MPI_IN_PLACE, buf + off, cnt, MPI_DOUBLE, op == TF_REDUCE_MAX ? MPI_MAX : MPI_SUM,
-                               MPI_COMM_WORLD);
-        if (rc != MPI_SUCCESS) tf_die("MPI_Allreduce of %d doubles failed (MPI error %d)", cnt, rc);
-        off += (size_t)cnt;
-    }
-}
-
-/* MPI's world when it is initialised (and not finalised), else one process. */
-static TfReducer reducer(void) {
-    TfReducer r = {mpi_allreduce, NULL, 0, 1};
-    int init = 0, fin = 0;
-    MPI_Initialized(&init);
-    MPI_Finalized(&fin);
-    if (init && !fin) {
-        MPI_Comm_rank(MPI_COMM_WORLD, &r.rank);
-        MPI_Comm_size(MPI_COMM_WORLD, &r.world);
-    }
-    return r;
-}
-
 static void die_err(const char *hint, const char *err) { tf_die_usage(hint, "%s", err); }
-
-static void reference(const TfCfg *cfg, TfClassifier *clf, const TfReducer *red, TfEvalContext *ctx) {
-    char err[4096];
-    const TfEvalOpts eo = tf_eval_metric_opts(cfg);
-    const char *npz = tf_eval_cfg_str(cfg, "eval.ref_npz");
-    if (npz) {
-        TfNpy mu, sigma;
-        if (tf_npz_read(npz, "mu", &mu, err, sizeof err) || tf_npz_read(npz, "sigma", &sigma, err, sizeof err))
-            die_err("give an .npz with mu [d] and sigma [d, d] (float64), e.g. from eval.npz=PATH", err);
-        const int d = clf->cfg.feat_dim;
-        if (strcmp(mu.descr, "<f8") || strcmp(sigma.descr, "<f8") || mu.ndim != 1 || mu.shape[0] != d ||
-            sigma.ndim != 2 || sigma.shape[0] != d || sigma.shape[1] != d)
-            tf_die_usage("the statistics must come from the same classifier (eval.npz of `tinyflow fid` or "
-                         "`tinyflow classifier stats`)", "%s: expected float64 mu [%d] and sigma [%d, %d]", npz, d, d, d);
-        tf_eval_context_from_stats(ctx, clf, mu.data, sigma.data, 2, NULL, 0, &eo);
-        tf_npy_free(&mu);
-        tf_npy_free(&sigma);
-        return;
-    }
-    const char *split = tf_cfg_get_str(cfg, "eval.ref_split");
-    TfDataset *ds = tf_eval_cfg_dataset(cfg, split);
-    if (clf->dataset[0] && strcmp(clf->dataset, ds->name) && red->rank == 0)
-        printf("fid: note: the classifier was trained on %s, the reference is %s\n", clf->dataset, ds->name);
-    char cache[4200];
-    tf_eval_cache_path(clf, ds->name, split, ".", cache, sizeof cache);
-    if (tf_eval_context_init(ctx, clf, ds, cache, &eo, red, err, sizeof err)) die_err("check dataset.name", err);
-    if (red->rank == 0)
-        printf("fid: reference %s/%s: %.0f images, statistics %s %s\n", ds->name, split, ctx->ref.n,
-               ctx->from_cache ? "read from" : "cached in", cache);
-    tf_dataset_free(ds);
-}
 
 /* Score this rank's share of eval.samples. */
 static void score_file(const TfCfg *cfg, const TfEvalContext *ctx, const TfReducer *red, TfEvalShard *sh) {
@@ -158,18 +104,13 @@ static void score_model(const TfCfg *cfg, const TfEvalContext *ctx, const TfRedu
 
 static int run_fid(const TfCfg *cfg, const char *run_dir, void *vctx) {
     (void)vctx;
-    tf_eval_cfg_threads(cfg);
-    const TfReducer red = reducer();
+    tf_cli_eval_threads(cfg);
+    const TfReducer red = tf_cli_reducer();
     char err[4096];
     TfClassifier clf;
-    const char *cpath = tf_eval_cfg_str(cfg, "eval.classifier.ckpt");
-    if (!cpath)
-        tf_die_usage("train one with `tinyflow classifier train dataset=NAME`, then pass eval.classifier.ckpt=PATH",
-                     "fid needs the feature classifier: eval.classifier.ckpt is not set");
-    if (tf_classifier_load(cpath, (int)tf_cfg_get_int(cfg, "eval.batch_size"), &clf, err, sizeof err))
-        die_err("pass the checkpoint written by `tinyflow classifier train`", err);
+    tf_cli_load_classifier(cfg, (int)tf_cfg_get_int(cfg, "eval.batch_size"), &clf, "fid");
     TfEvalContext ctx;
-    reference(cfg, &clf, &red, &ctx);
+    tf_cli_fid_reference(cfg, &clf, &red, &ctx, "fid");
     TfEvalShard sh;
     tf_eval_shard_init(&sh, &ctx);
     if (tf_eval_cfg_str(cfg, "eval.samples")) score_file(cfg, &ctx, &red, &sh);
@@ -218,13 +159,15 @@ static const TfJobCommand k_fid = {
     "eval.classifier.ckpt against dataset.name / eval.ref_split (statistics cached next to the\n"
     "classifier) or eval.ref_npz. Prints FID, KID (eval.kid_*), and for conditional models the\n"
     "fraction classified as their label and the entropy of the predicted classes.\n"
-    "Under MPI (once initialised, world > 1) each rank scores a share; statistics are reduced in float64.\n\n"
+    "Under mpirun/srun each rank scores a share (samples [N r/W, N (r+1)/W)); the statistics are reduced\n"
+    "in float64 and rank 0 prints and writes metrics.jsonl.\n\n"
     "Examples:\n"
     "  tinyflow fid dataset=mnist eval.classifier.ckpt=clf/ eval.checkpoint=outputs/DATE/TIME/ckpt\n"
     "  tinyflow fid dataset=mnist eval.classifier.ckpt=clf/ eval.checkpoint=run/ckpt solver=midpoint\n"
     "      eval.solver.steps=50 eval.solver.guidance=2.0 eval.fid_samples=10000\n"
     "  tinyflow fid dataset=mnist eval.classifier.ckpt=clf/ eval.samples=samples.npy eval.ref_split=test\n"
-    "  tinyflow fid dataset=cifar10 eval.classifier.ckpt=clf/ eval.samples=pngs/ eval.npz=cifar_train.npz\n",
+    "  tinyflow fid dataset=cifar10 eval.classifier.ckpt=clf/ eval.samples=pngs/ eval.npz=cifar_train.npz\n"
+    "  mpirun -np 4 tinyflow fid dataset=mnist eval.classifier.ckpt=clf/ eval.checkpoint=run/checkpoints\n",
     run_fid, 1};
 
-int tf_cmd_fid(int argc, char **argv) { return tf_job_main(&k_fid, argc, argv); }
+int tf_cmd_fid(int argc, char **argv) { return tf_cli_run_mpi(&k_fid, argc, argv, 0); }

@@ -1,10 +1,10 @@
 /* cmd_likelihood.c - `tinyflow likelihood [overrides]`: bits per dimension of dataset.split
  * (eval.likelihood.n examples) under a flow-model checkpoint, through the likelihood ODE with
- * the exact or Hutchinson divergence (src/eval/sampler.h -> flow/likelihood.h). Under MPI
- * (initialised, world > 1) each rank scores a share and the sums are MPI_Allreduce'd.
- * Knows the config keys, eval/'s API and MPI_Allreduce. */
+ * the exact or Hutchinson divergence (src/eval/sampler.h -> flow/likelihood.h). Under mpirun/srun
+ * each rank scores a contiguous share of the examples (every draw is keyed by the example's
+ * index, so the shares are exactly the one-process values) and the float64 sums are reduced;
+ * rank 0 prints and writes. Knows the config keys and eval/'s API; MPI lives in mpi_glue.c. */
 #include <math.h>
-#include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "cli/job.h"
+#include "cli/mpi_glue.h"
 #include "core/check.h"
 #include "eval/eval_config.h"
 #include "eval/run_model.h"
@@ -20,14 +21,9 @@
 
 static int run_likelihood(const TfCfg *cfg, const char *run_dir, void *vctx) {
     (void)vctx;
-    tf_eval_cfg_threads(cfg);
-    int rank = 0, world = 1, init = 0, fin = 0;
-    MPI_Initialized(&init);
-    MPI_Finalized(&fin);
-    if (init && !fin) {
-        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-        MPI_Comm_size(MPI_COMM_WORLD, &world);
-    }
+    tf_cli_eval_threads(cfg);
+    const TfReducer red = tf_cli_reducer();
+    const int rank = red.rank, world = red.world;
     char err[4096];
     const char *path = tf_eval_cfg_str(cfg, "eval.checkpoint");
     if (!path) tf_die_usage("set eval.checkpoint=PATH (a flow-model checkpoint file or folder)", "likelihood: no model");
@@ -61,22 +57,22 @@ static int run_likelihood(const TfCfg *cfg, const char *run_dir, void *vctx) {
     memset(&st, 0, sizeof st);
     time_t t0 = time(NULL);
     tf_eval_bpd(&tp, &rm.model, &bo, ds, lo, hi - lo, bpd, &st);
-    double sums[3] = {0, 0, (double)(hi - lo)};
+    double sums[4] = {0, 0, (double)(hi - lo), (double)st.nfe};
     for (int64_t i = 0; i < hi - lo; i++) sums[0] += bpd[i], sums[1] += bpd[i] * bpd[i];
-    if (world > 1 && MPI_Allreduce(MPI_IN_PLACE, sums, 3, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS)
-        tf_die("MPI_Allreduce of the likelihood sums failed");
+    if (world > 1) red.allreduce(red.ctx, sums, 4, TF_REDUCE_SUM);
     const double mean = sums[0] / sums[2], var = sums[1] / sums[2] - mean * mean;
     const double se = sqrt((var > 0 ? var : 0) / (sums[2] > 1 ? sums[2] - 1 : 1));
     if (rank == 0) {
-        printf("bits/dim %.4f +- %.4f (standard error over %.0f examples; %s)  NFE %ld, %ld VJP calls, %.0f s on rank 0\n",
-               mean, se, sums[2], ds->pixels ? "8-bit data dequantised with U[0,1) noise" : "continuous data",
-               st.nfe, st.vjps, difftime(time(NULL), t0));
+        printf("bits/dim %.4f +- %.4f (standard error over %.0f examples; %s)  NFE %.0f over %d rank(s), "
+               "%ld VJP calls and %.0f s on rank 0\n", mean, se, sums[2],
+               ds->pixels ? "8-bit data dequantised with U[0,1) noise" : "continuous data", sums[3], world, st.vjps,
+               difftime(time(NULL), t0));
         if (run_dir) {
             char jl[4200];
             snprintf(jl, sizeof jl, "%s/metrics.jsonl", run_dir);
-            const char *keys[] = {"bpd", "bpd_se", "n"};
-            const double vals[] = {mean, se, sums[2]};
-            tf_jsonl_append(jl, (int64_t)ck->meta.step, (double)time(NULL), keys, vals, 3);
+            const char *keys[] = {"bpd", "bpd_se", "n", "ranks"};
+            const double vals[] = {mean, se, sums[2], (double)world};
+            tf_jsonl_append(jl, (int64_t)ck->meta.step, (double)time(NULL), keys, vals, 4);
         }
     }
     free(bpd);
@@ -94,10 +90,11 @@ static const TfJobCommand k_likelihood = {
     "D VJPs per evaluation: small models only) or Hutchinson (eval.likelihood.probes Rademacher probes,\n"
     "fixed along each path) -- and prints the mean bits per dimension. 8-bit images are dequantised\n"
     "(x = (k + u) / 127.5 - 1); conditional models are scored with each example's label.\n"
-    "The solver is eval.solver.* or solver.* (dopri5 with solver.atol / solver.rtol is the usual choice).\n\n"
+    "The solver is eval.solver.* or solver.* (dopri5 with solver.atol / solver.rtol is the usual choice).\n"
+    "Under mpirun/srun each rank scores a share of the examples; rank 0 prints the reduced mean.\n\n"
     "Examples:\n"
     "  tinyflow likelihood dataset=mnist dataset.split=test eval.checkpoint=outputs/DATE/TIME/ckpt solver=dopri5\n"
     "  tinyflow likelihood experiment=moons eval.checkpoint=run/ckpt eval.likelihood.exact=true solver=rk4\n",
     run_likelihood, 1};
 
-int tf_cmd_likelihood(int argc, char **argv) { return tf_job_main(&k_likelihood, argc, argv); }
+int tf_cmd_likelihood(int argc, char **argv) { return tf_cli_run_mpi(&k_likelihood, argc, argv, 0); }

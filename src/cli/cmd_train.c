@@ -1,16 +1,20 @@
 /* cmd_train.c - `tinyflow train` and `tinyflow sample`: MPI start-up and shut-down around the
  * job framework (job.h: flags, sweeps, config validation, the run directory that rank 0 picks
- * and broadcasts); the work itself is src/train (trainer.h).
+ * and broadcasts); the work itself is src/train (trainer.h), with src/eval's FID installed as
+ * its evaluation hook (train_fid.h) when eval.fid_samples > 0 and a classifier is given.
  * Knows nothing about models or the training loop. */
 #include "cli/cli.h"
 #include "cli/job.h"
-#include "dist/dist.h"
-#include "dist/signals.h"
+#include "cli/mpi_glue.h"
+#include "cli/train_fid.h"
 #include "train/trainer.h"
 
 static int run_train(const TfCfg *cfg, const char *run_dir, void *ctx) {
     (void)ctx;
-    return tf_train_run(cfg, run_dir);
+    TfTrainFid *fid = tf_train_fid_open(cfg); /* NULL: no FID */
+    int rc = tf_train_run(cfg, run_dir);
+    tf_train_fid_close(fid);
+    return rc;
 }
 
 static int run_sample(const TfCfg *cfg, const char *run_dir, void *ctx) {
@@ -27,6 +31,8 @@ static const TfJobCommand k_train = {
     "computes its share and gradients are averaged. trainer.out_dir=DIR gives a stable run\n"
     "directory; trainer.resume=auto (the default) then continues from DIR/checkpoints.\n"
     "SIGTERM or SIGUSR1 on any rank: all ranks save a checkpoint at the next step and exit 0.\n"
+    "With eval.fid_samples > 0 and eval.classifier.ckpt set, every evaluation also logs FID (and KID,\n"
+    "class accuracy for conditional models), the samples generated in shards over the ranks.\n"
     "See docs/training.md.\n\n"
     "Examples:\n"
     "  tinyflow train experiment=moons\n"
@@ -49,15 +55,7 @@ static const TfJobCommand k_sample = {
     "  tinyflow sample experiment=mnist trainer.resume=runs/mnist solver=dopri5 solver.guidance=2.0\n",
     run_sample, 1};
 
-static int with_mpi(const TfJobCommand *cmd, int argc, char **argv, int stop_signals) {
-    /* Training takes SIGTERM/SIGUSR1 as "checkpoint and stop": block them before MPI, OpenMP
-     * or oneDNN start threads, so every thread inherits the mask (dist/signals.h). */
-    if (stop_signals) tf_signals_block();
-    tf_dist_init(NULL, NULL);
-    int rc = tf_job_main(cmd, argc, argv);
-    tf_dist_finalize();
-    return rc;
-}
-
-int tf_cmd_train(int argc, char **argv) { return with_mpi(&k_train, argc, argv, 1); }
-int tf_cmd_sample(int argc, char **argv) { return with_mpi(&k_sample, argc, argv, 0); }
+/* Training takes SIGTERM/SIGUSR1 as "checkpoint and stop": they are blocked before MPI, OpenMP
+ * or oneDNN start threads, so every thread inherits the mask (dist/signals.h). */
+int tf_cmd_train(int argc, char **argv) { return tf_cli_run_mpi(&k_train, argc, argv, 1); }
+int tf_cmd_sample(int argc, char **argv) { return tf_cli_run_mpi(&k_sample, argc, argv, 0); }

@@ -18,7 +18,7 @@
 #define ANY 1, 0 /* no range */
 
 static const TfCfgKey k_keys[] = {
-    {"model.name", TF_CFG_STR, ANY, 0, "unet|mlp|classifier", "network architecture"},
+    {"model.name", TF_CFG_STR, ANY, 0, "unet|mlp", "network architecture (the FID classifier is eval.classifier.*)"},
     {"model.in_ch", TF_CFG_INT, 1, 64, 0, NULL, "input channels (= dataset.channels)"},
     {"model.image_size", TF_CFG_INT, 1, 1024, 0, NULL, "input height = width (= dataset.image_size)"},
     {"model.base_ch", TF_CFG_INT, 1, 4096, 0, NULL, "channels at the first resolution"},
@@ -146,7 +146,7 @@ static const char *k_always =
     "trainer.ema_decay trainer.max_skips trainer.out_dir eval.every eval.n_samples eval.fid_samples "
     "eval.grid_rows eval.grid_cols eval.use_ema";
 static const struct { const char *key, *values, *needs; } k_requires[] = {
-    {"model.name", "unet|classifier", "model.base_ch model.ch_mult model.num_res_blocks model.attn_res model.groups model.heads"},
+    {"model.name", "unet", "model.base_ch model.ch_mult model.num_res_blocks model.attn_res model.groups model.heads"},
     {"model.name", "unet", "model.temb_dim"},
     {"model.name", "mlp", "model.hidden model.layers model.temb_dim"},
     {"dataset.name", "mnist|fashion_mnist|cifar10", "dataset.root"},
@@ -391,11 +391,9 @@ static void check_cross(Report *r, int world) {
     int64_t ncls = ival(r, "model.num_classes", 0), dcls = ival(r, "dataset.num_classes", 0);
     if (ncls && ncls != dcls)
         report(r, "model.num_classes = %lld must be 0 (unconditional) or the dataset's %lld", (long long)ncls, (long long)dcls);
-    if (!strcmp(model, "classifier") && ncls != dcls)
-        report(r, "model.name = classifier needs model.num_classes = %lld", (long long)dcls);
     const TfCfgNode *mult = node_at(r, "model.ch_mult");
     int64_t base = ival(r, "model.base_ch", 0), groups = ival(r, "model.groups", 1), heads = ival(r, "model.heads", 1);
-    if (mult && mult->type == TF_NODE_LIST && (!strcmp(model, "unet") || !strcmp(model, "classifier"))) {
+    if (mult && mult->type == TF_NODE_LIST && !strcmp(model, "unet")) {
         if (mult->n == 0) report(r, "model.ch_mult must not be empty");
         if (mult->n && (mult->n > 62 || size % ((int64_t)1 << (mult->n - 1)))) /* fuzzing fix: shift < 63 */
             report(r, "model.image_size = %lld cannot be halved %zu times (model.ch_mult has %zu levels)",

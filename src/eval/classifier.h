@@ -1,7 +1,8 @@
 /* classifier.h - the feature classifier of the sample-quality metrics (model `classifier`:
  * tp->features = the penultimate layer, tp->output = logits): default configurations,
  * checkpoint save/load, batched feature/logit extraction, test accuracy, and the
- * single-process training loop (classifier_train.c).
+ * data-parallel training loop (classifier_train.c: one process, or ranks that each take their
+ * share of every global batch and sum gradients through a caller-supplied allreduce).
  *
  * Checkpoint: src/ckpt's format, tensors "param/<name>", meta.arch "classifier", config text
  *   model: {name: classifier, in_ch, image_size, num_classes, width, feat_dim, groups, dropout}
@@ -71,19 +72,30 @@ typedef struct {
     int hflip;           /* augmentation: random horizontal flips (the loader's keyed flips) */
     uint64_t seed;
     int64_t log_every;   /* steps between log lines to `log` (0: none) */
-    FILE *log;           /* may be NULL */
+    FILE *log;           /* may be NULL (other ranks than 0: NULL) */
+    /* Data parallelism: `batch` is the GLOBAL batch; this rank trains on its share (batch / world
+     * rows, the loader's rank shard). allreduce sums a float array in place over all ranks (the
+     * gradient arena once per step; a few loss sums at log steps and at the end). world 1 (or 0)
+     * and allreduce NULL: one process. */
+    int rank, world;
+    void (*allreduce)(void *ctx, float *buf, size_t n);
+    void *allreduce_ctx;
 } TfClassifierTrainOpts;
 
 typedef struct {
     int64_t steps;
-    double loss;         /* mean cross-entropy of the last min(100, steps) steps */
+    double loss;         /* mean cross-entropy of the last min(100, steps) steps (global batches) */
     double train_acc;    /* accuracy on the augmented training batches of those steps */
     double seconds;
+    float *step_loss;    /* [steps]: each step's global-batch loss (the same on every rank); free() it */
 } TfClassifierTrainResult;
 
-/* Build tp (TF_BUILD_TRAIN, o->batch rows, initialised from o->seed) and train it on `train`
- * with cross-entropy, AdamW and the warm-up + cosine schedule; world = 1 (one process, OpenMP
- * threads in the ops). The caller frees tp. */
+/* Build tp (TF_BUILD_TRAIN, o->batch / o->world rows, initialised from o->seed: the same on every
+ * rank) and train it on `train` with cross-entropy, AdamW and the warm-up + cosine schedule. Every
+ * draw (shuffle, flips, shifts, dropout) is keyed by the sample's GLOBAL index and the loss is
+ * divided by the global batch, so the summed gradient is the gradient of the global mean and W
+ * ranks train what one process trains, up to float rounding. Collective when world > 1 (every
+ * rank calls it with the same options). OpenMP threads in the ops. The caller frees tp. */
 void tf_classifier_train(TfTape *tp, const TfModelConfig *cfg, const TfClassifierTrainOpts *o,
                          const TfDataset *train, TfClassifierTrainResult *res);
 

@@ -119,8 +119,8 @@ void tf_eval_bpd(TfTape *tp, const TfModelConfig *mc, const TfEvalBpdOpts *o, co
 }
 
 int tf_eval_fid_model(const TfEvalContext *ctx, const TfVelocityModel *m, const TfSolverOpts *so, const TfGrid *g,
-                      int num_classes, int64_t n, uint64_t seed, int chunk, const TfReducer *red, TfEvalResult *out,
-                      char *err, size_t cap) {
+                      int num_classes, int64_t n, uint64_t seed, int chunk, const TfReducer *red,
+                      TfEvalProgress progress, void *progress_ctx, TfEvalResult *out, char *err, size_t cap) {
     const int rank = red ? red->rank : 0, world = red && red->world > 1 ? red->world : 1, D = m->dim;
     const TfModelConfig *c = &ctx->clf->cfg;
     if (D != tf_model_sample_dim(c)) {
@@ -141,6 +141,7 @@ int tf_eval_fid_model(const TfEvalContext *ctx, const TfVelocityModel *m, const 
         for (int i = 0; lab && i < k; i++) lab[i] = (int)((i0 + i) % num_classes);
         tf_sample(m, so, g, k, lab, x, NULL, NULL, work);
         tf_eval_shard_add(ctx, &sh, x, k, lab);
+        if (progress) progress(progress_ctx, i0 + k - lo, hi - lo);
     }
     int rc = tf_eval_shard_finish(ctx, &sh, red, out, err, cap);
     tf_eval_shard_free(&sh);

@@ -69,13 +69,17 @@ typedef struct {
 void tf_eval_bpd(TfTape *tp, const TfModelConfig *mc, const TfEvalBpdOpts *o, const TfDataset *ds, int64_t first,
                  int64_t n, double *bpd, TfSolveStats *stats);
 
+/* Called after each chunk of this rank's samples (e.g. to re-arm a watchdog). */
+typedef void (*TfEvalProgress)(void *ctx, int64_t done, int64_t total);
+
 /* The trainer's evaluation: generate n samples from ANY velocity field m (already guided, with the
  * evaluation weights loaded) with solver so on grid g -- sample i from noise (seed,
  * TF_STREAM_SAMPLE, 0, i) and label i mod num_classes (none when num_classes = 0) -- and score
  * them against ctx. With red (NULL: one process) each rank makes samples [n r / W, n (r+1) / W)
- * and the metrics are reduced. Samples are made `chunk` at a time (<= 0: 1000). Collective. */
+ * and the metrics are reduced. Samples are made `chunk` at a time (<= 0: 1000); progress (may be
+ * NULL) is called after each chunk. Collective; an error (-1) is the same on every rank. */
 int tf_eval_fid_model(const TfEvalContext *ctx, const TfVelocityModel *m, const TfSolverOpts *so, const TfGrid *g,
-                      int num_classes, int64_t n, uint64_t seed, int chunk, const TfReducer *red, TfEvalResult *out,
-                      char *err, size_t cap);
+                      int num_classes, int64_t n, uint64_t seed, int chunk, const TfReducer *red,
+                      TfEvalProgress progress, void *progress_ctx, TfEvalResult *out, char *err, size_t cap);
 
 #endif

@@ -1,7 +1,9 @@
 /* coord.c - what rank 0 of the trainer records: the tracker (metrics.jsonl, MLflow, TensorBoard,
  * report.html) with the flattened resolved config as params, console progress at each log
- * step, and the evaluation (a sample grid from fixed noise with the EMA weights, the FID hook).
- * Must not know about MPI or the training step's internals. */
+ * step, and the evaluation: a sample grid from fixed noise with the EMA weights (rank 0), and
+ * the FID hook (every rank: it is collective; rank 0 logs what it returns). The hook's progress
+ * callback re-arms the watchdog, so a long FID never trips it.
+ * Must not know about MPI, metrics or the training step's internals. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +11,12 @@
 #include <time.h>
 
 #include "core/check.h"
+#include "dist/watchdog.h"
 #include "track/progress.h"
 #include "train/fault.h"
 #include "train/train_internal.h"
 
-static TfEvalHook g_fid_hook = NULL; /* filled by the evaluation issue (src/eval/fid*); NULL: no FID */
+static TfEvalHook g_fid_hook = NULL; /* set by the command line (src/cli/cmd_train.c); NULL: no FID */
 static void *g_fid_ctx = NULL;
 
 void tf_train_set_fid_hook(TfEvalHook hook, void *ctx) {
@@ -106,15 +109,12 @@ void tf_coord_open(TfTrainer *tr, int resumed) {
     to.resume_step = resumed ? tr->st.step : 0;
     tr->tracker = tf_tracker_open(&to);
     log_params(tr);
-    /* the sampler serves the grid and (as the model to sample) the FID hook */
-    if (tr->o.eval_every > 0 && (tr->o.eval_n > 0 || (g_fid_hook && tr->o.fid_samples > 0))) {
-        tf_sampler_init(&tr->eval, &tr->o, tr->be, (int)(tr->o.eval_n > 0 ? tr->o.eval_n : 1));
+    /* the sampler of the grid (the FID hook gets its own, on every rank: fid_eval) */
+    if (tr->o.eval_every > 0 && tr->o.eval_n > 0) {
+        tf_sampler_init(&tr->eval, &tr->o, tr->be, (int)tr->o.eval_n);
         tr->eval_ready = 1;
         if (tr->o.is_toy) tr->raster = tf_malloc(128 * 128 * sizeof(float));
     }
-    if (tr->o.fid_samples > 0 && tr->o.eval_every > 0 && !g_fid_hook)
-        printf("note: eval.fid_samples = %lld but no FID evaluator is linked into this build: no FID is logged\n",
-               (long long)tr->o.fid_samples);
 }
 
 void tf_coord_log(TfTrainer *tr, double loss) {
@@ -147,12 +147,43 @@ void tf_coord_log(TfTrainer *tr, double loss) {
     }
 }
 
+static void fid_progress(void *ctx, int64_t done, int64_t total) {
+    (void)done, (void)total;
+    const TfTrainer *tr = ctx;
+    tf_watchdog_arm(tr->o.eval_timeout, "FID evaluation after step", tr->st.step);
+}
+
+/* Every rank: the FID hook on an inference tape of its own holding the evaluation weights.
+ * Returns 1 and fills *v when the hook gave values. */
+static int fid_eval(TfTrainer *tr, TfEvalValues *v) {
+    const TfTrainState *st = &tr->st;
+    const float *w = tr->o.use_ema && st->ema ? st->ema : st->tape.param;
+    if (!tr->fid_ready) { /* 64 rows per model call (128 with guidance); built once: tapes are big */
+        tf_sampler_init(&tr->fid, &tr->o, tr->be, 64);
+        tr->fid_ready = 1;
+        fid_progress(tr, 0, tr->o.fid_samples); /* building it can take seconds */
+    }
+    TfSampler *s = &tr->fid;
+    tf_sampler_load(s, w, st->n);
+    TfEvalRequest rq = {s->model, &s->opts, &s->grid, tr->o.model.num_classes, tr->o.fid_samples, tr->o.seed, st->step,
+                        tr->o.dataset, tr->o.root, tr->C, tr->H, tr->W, tr->rank, tr->world, fid_progress, tr};
+    memset(v, 0, sizeof *v);
+    int ok = g_fid_hook(g_fid_ctx, &rq, v) == 0;
+    if (!ok && tr->rank == 0)
+        fprintf(stderr, "[rank 0] warning: the FID evaluation at step %lld failed; no value logged\n", (long long)st->step);
+    return ok;
+}
+
 void tf_coord_eval(TfTrainer *tr) {
-    if (!tr->eval_ready) return;
+    const int fid_on = g_fid_hook && tr->o.fid_samples > 0;
+    TfEvalValues fv;
+    if (tr->rank != 0) { /* only the FID's share */
+        if (fid_on) fid_eval(tr, &fv);
+        return;
+    }
+    if (!tr->eval_ready && !fid_on) return;
     const TfTrainState *st = &tr->st;
     double t0 = tf_train_now();
-    const float *w = tr->o.use_ema && st->ema ? st->ema : st->tape.param;
-    tf_sampler_load(&tr->eval, w, st->n);
     double sleep_s = 0;
     if (tf_train_fault(TF_FAULT_EVALSLEEP, tr->rank, st->step, &sleep_s)) {
         struct timespec ts = {(time_t)sleep_s, (long)((sleep_s - floor(sleep_s)) * 1e9)};
@@ -161,7 +192,9 @@ void tf_coord_eval(TfTrainer *tr) {
     TfSolveStats ss;
     memset(&ss, 0, sizeof ss);
     int logged = 0;
-    if (tr->o.eval_n > 0) {
+    if (tr->eval_ready) {
+        const float *w = tr->o.use_ema && st->ema ? st->ema : st->tape.param;
+        tf_sampler_load(&tr->eval, w, st->n);
         tf_sampler_run(&tr->eval, tr->o.seed, &ss);
         if (tr->o.is_toy) {
             tf_raster_points(tr->eval.x, tr->eval.n, 4.0f, 128, tr->raster);
@@ -172,32 +205,39 @@ void tf_coord_eval(TfTrainer *tr) {
         }
         logged = 1;
     }
-    const char *keys[3] = {"eval_nfe", "eval_seconds", "fid"};
-    double vals[3] = {(double)ss.nfe, tf_train_now() - t0, NAN};
-    int nk = 2;
-    if (g_fid_hook && tr->o.fid_samples > 0) {
-        TfEvalRequest rq = {tr->eval.model, &tr->eval.opts, &tr->eval.grid, tr->o.model.num_classes, tr->o.fid_samples,
-                            tr->o.seed, st->step, tr->o.dataset, tr->o.root, tr->C, tr->H, tr->W};
-        double fid;
-        if (g_fid_hook(g_fid_ctx, &rq, &fid) == 0) {
-            vals[2] = fid;
-            nk = 3;
-        } else {
-            fprintf(stderr, "[rank 0] warning: the FID evaluation at step %lld failed; no value logged\n",
-                    (long long)st->step);
+    const char *keys[2 + TF_EVAL_MAX_VALUES] = {"eval_nfe", "eval_seconds"};
+    double vals[2 + TF_EVAL_MAX_VALUES] = {(double)ss.nfe, tf_train_now() - t0};
+    int nk = logged ? 2 : 0, nfid = 0;
+    char fid_text[256] = "";
+    if (fid_on && fid_eval(tr, &fv)) {
+        if (!logged) keys[0] = "eval_seconds", nk = 1;
+        size_t o = 0;
+        for (int i = 0; i < fv.n && i < TF_EVAL_MAX_VALUES; i++) {
+            if (!isfinite(fv.values[i])) continue;
+            keys[nk] = fv.keys[i];
+            vals[nk++] = fv.values[i];
+            nfid++;
+            if (o < sizeof fid_text)
+                o += (size_t)snprintf(fid_text + o, sizeof fid_text - o, ", %s %.4g", fv.keys[i], fv.values[i]);
         }
-        vals[1] = tf_train_now() - t0;
+        vals[logged ? 1 : 0] = tf_train_now() - t0;
     }
-    if (logged || nk == 3) tf_tracker_log_scalars(tr->tracker, st->step, keys, vals, nk);
+    if (nk > 0) tf_tracker_log_scalars(tr->tracker, st->step, keys, vals, nk);
     tf_tracker_write_report(tr->tracker);
-    printf("eval at step %lld: %d samples, %s %d steps%s, NFE %ld, %.1f s%s\n", (long long)st->step, tr->eval.n,
-           tf_solver_name(tr->o.solver), tr->o.solver_steps, tr->eval.guided ? " with guidance" : "", ss.nfe,
-           tf_train_now() - t0, tr->o.use_ema && st->ema ? " (EMA weights)" : "");
+    if (logged)
+        printf("eval at step %lld: %d samples, %s %d steps%s, NFE %ld, %.1f s%s%s\n", (long long)st->step, tr->eval.n,
+               tf_solver_name(tr->o.solver), tr->o.solver_steps, tr->eval.guided ? " with guidance" : "", ss.nfe,
+               tf_train_now() - t0, tr->o.use_ema && st->ema ? " (EMA weights)" : "", fid_text);
+    else if (nfid)
+        printf("eval at step %lld: %lld FID samples, %.1f s%s\n", (long long)st->step, (long long)tr->o.fid_samples,
+               tf_train_now() - t0, fid_text);
 }
 
 void tf_coord_close(TfTrainer *tr, TfRunStatus status) {
     if (tr->eval_ready) tf_sampler_free(&tr->eval);
     tr->eval_ready = 0;
+    if (tr->fid_ready) tf_sampler_free(&tr->fid);
+    tr->fid_ready = 0;
     free(tr->raster);
     tr->raster = NULL;
     if (tr->tracker) tf_tracker_close(tr->tracker, status);

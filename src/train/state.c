@@ -1,8 +1,9 @@
 /* state.c - the model and optimizer arenas, checkpoints and resume.
  * Rank 0 saves (replicas are identical) and loads; every rank receives the loaded state by
  * broadcast, so ranks need no shared file system to resume. The counters a resume needs are
- * the step, the loader's (epoch, cursor) and the skipped-step count: all randomness is keyed
- * by (seed, step, global sample), so nothing else carries over.
+ * the step, the loader's (epoch, cursor), the skipped-step count and the current streak of
+ * skipped steps (trainer.max_skips counts it across a resume): all randomness is keyed by
+ * (seed, step, global sample), so nothing else carries over.
  * Must not know about the command line or the tracking sinks. */
 #include <errno.h>
 #include <math.h>
@@ -112,7 +113,7 @@ TfCkpt *tf_train_find_checkpoint(const char *resume, const char *ckpt_dir, int r
 }
 
 /* Rank 0: load, check, copy into the arenas. Returns the header to broadcast. */
-static void load_on_root(TfTrainer *tr, int64_t hdr[6]) {
+static void load_on_root(TfTrainer *tr, int64_t hdr[7]) {
     TfTrainState *st = &tr->st;
     /* auto may start afresh; a path the user named must hold a checkpoint */
     TfCkpt *ck = tf_train_find_checkpoint(tr->o.resume, tr->ckpt_dir, strcmp(tr->o.resume, "auto") != 0);
@@ -138,22 +139,23 @@ static void load_on_root(TfTrainer *tr, int64_t hdr[6]) {
         printf("warning: trainer.seed = %llu but the checkpoint was trained with %llu: the resumed run draws "
                "different noise than the original would have\n",
                (unsigned long long)tr->o.seed, (unsigned long long)ck->meta.seed);
-    printf("resuming from %s: step %llu, epoch %llu, loader cursor %llu, %llu skipped steps, saved by %u rank(s)\n",
-           ck->path, (unsigned long long)ck->meta.step, (unsigned long long)ck->meta.epoch,
+    printf("resuming from %s: step %llu, epoch %llu, loader cursor %llu, %llu skipped steps (%llu in a row), saved "
+           "by %u rank(s)\n", ck->path, (unsigned long long)ck->meta.step, (unsigned long long)ck->meta.epoch,
            (unsigned long long)ck->meta.loader_cursor, (unsigned long long)ck->meta.skipped_steps,
-           ck->meta.world_size);
+           (unsigned long long)ck->meta.consecutive_skips, ck->meta.world_size);
     hdr[0] = 1;
     hdr[1] = (int64_t)ck->meta.step;
     hdr[2] = (int64_t)ck->meta.epoch;
     hdr[3] = (int64_t)ck->meta.loader_cursor;
     hdr[4] = (int64_t)ck->meta.skipped_steps;
     memcpy(&hdr[5], &ck->meta.train_seconds, sizeof(double));
+    hdr[6] = (int64_t)ck->meta.consecutive_skips;
     tf_ckpt_free(ck);
 }
 
 int tf_train_resume(TfTrainer *tr) {
     TfTrainState *st = &tr->st;
-    int64_t hdr[6] = {0};
+    int64_t hdr[7] = {0};
     if (tr->rank == 0) {
         load_on_root(tr, hdr);
         fflush(stdout);
@@ -170,6 +172,7 @@ int tf_train_resume(TfTrainer *tr) {
         st->loader.cursor = hdr[3];
         st->skipped = hdr[4];
         memcpy(&st->train_seconds, &hdr[5], sizeof(double));
+        tr->consecutive_skips = hdr[6];
     } else {
         memset(st->m, 0, st->n * sizeof(float));
         memset(st->v, 0, st->n * sizeof(float));
@@ -177,6 +180,7 @@ int tf_train_resume(TfTrainer *tr) {
         st->step = st->skipped = 0;
         st->loader.epoch = st->loader.cursor = 0;
         st->train_seconds = 0;
+        tr->consecutive_skips = 0;
     }
     return (int)hdr[0];
 }
@@ -198,6 +202,7 @@ int tf_train_save(TfTrainer *tr, char *path, size_t cap) {
     meta.seed = tr->o.seed;
     meta.rng_key = tf_splitmix64(tr->o.seed); /* the key every stream derives from (a check) */
     meta.skipped_steps = (uint64_t)st->skipped;
+    meta.consecutive_skips = (uint64_t)tr->consecutive_skips;
     meta.world_size = (uint32_t)tr->world;
     meta.train_seconds = st->train_seconds + (tf_train_now() - tr->t_start);
     if (tf_ckpt_save(tr->ckpt_dir, &meta, st->tensors, st->n_tensors, path, cap, err, sizeof err)) {

@@ -3,7 +3,7 @@
  *   step.c     one training step: flow batch, micro-batches, allreduce, skip, clip, Adam, EMA
  *   state.c    model + optimizer arenas, checkpoint save, resume (rank 0 loads, all receive)
  *   sampler.c  sampling on an inference tape (evaluation grids, `tinyflow sample`)
- *   coord.c    rank 0's tracking: params, scalars, console progress, evaluation
+ *   coord.c    rank 0's tracking: params, scalars, console progress, evaluation (the FID hook: all ranks)
  * Not a public interface: include train/trainer.h elsewhere.
  */
 #ifndef TF_TRAIN_INTERNAL_H
@@ -76,7 +76,7 @@ typedef struct {
     void *work;
     /* model and optimizer */
     TfTrainState st;
-    int64_t consecutive_skips;
+    int64_t consecutive_skips;     /* non-finite steps skipped in a row (checkpointed: trainer.max_skips spans a resume) */
     double last_grad_norm, last_lr;
     /* logging window (every rank keeps it; rank 0 reports) */
     double win_loss, win_t0;
@@ -87,6 +87,9 @@ typedef struct {
     TfTracker *tracker;
     TfSampler eval;
     int eval_ready;
+    /* every rank, when the FID hook is on: its own sampler (built at the first evaluation) */
+    TfSampler fid;
+    int fid_ready;
     float *raster;                 /* toy-data scatter image */
 } TfTrainer;
 
@@ -127,7 +130,9 @@ void tf_raster_points(const float *xy, int n, float extent, int S, float *img);
 void tf_coord_open(TfTrainer *tr, int resumed);
 /* Log a window: loss (mean over its non-skipped steps; NaN when none), lr, grad norm, rate. */
 void tf_coord_log(TfTrainer *tr, double loss_mean);
+/* Every rank, at an evaluation step: rank 0 draws and logs the grid; all run the FID hook (collective). */
 void tf_coord_eval(TfTrainer *tr);
+/* Rank 0: close the tracker; every rank: free the evaluation samplers (other ranks call it too). */
 void tf_coord_close(TfTrainer *tr, TfRunStatus status);
 
 double tf_train_now(void);

@@ -17,6 +17,7 @@
 #include "dist/signals.h"
 #include "dist/watchdog.h"
 #include "track/progress.h"
+#include "track/util.h"
 #include "train/fault.h"
 #include "train/train_internal.h"
 
@@ -86,13 +87,14 @@ static void banner(const TfTrainer *tr, int threads, const char *why, int resume
     fflush(stdout);
 }
 
+/* The STOPPED marker, written atomically (temp file O_EXCL|O_NOFOLLOW, fsync, rename: a planted
+ * symlink is never followed); dies naming the file if it cannot be written. */
 static void write_stopped(const TfTrainer *tr, int sig, const char *ckpt) {
-    char path[4300];
-    snprintf(path, sizeof path, "%s/STOPPED", tr->run_dir);
-    FILE *f = fopen(path, "w");
-    if (!f) return;
-    fprintf(f, "signal %s\nstep %lld\ncheckpoint %s\n", tf_signal_name(sig), (long long)tr->st.step, ckpt);
-    fclose(f);
+    char path[4300], text[4500];
+    tf_track_path(path, sizeof path, "%s/STOPPED", tr->run_dir);
+    int n = snprintf(text, sizeof text, "signal %s\nstep %lld\ncheckpoint %s\n", tf_signal_name(sig),
+                     (long long)tr->st.step, ckpt);
+    tf_track_write_atomic(path, text, (size_t)n);
 }
 
 int tf_train_run(const TfCfg *cfg, const char *run_dir) {
@@ -179,7 +181,7 @@ int tf_train_run(const TfCfg *cfg, const char *run_dir) {
                 printf("checkpoint: %s\n", last_ckpt);
             }
         }
-        if (want_eval && tr->rank == 0) tf_coord_eval(tr);
+        if (want_eval) tf_coord_eval(tr); /* every rank: the FID hook is collective */
         if (tr->rank == 0) fflush(stdout);
         if (stop) break;
     }
@@ -207,6 +209,7 @@ int tf_train_run(const TfCfg *cfg, const char *run_dir) {
         tf_coord_close(tr, rc != TF_EXIT_OK ? TF_RUN_FAILED : stop ? TF_RUN_KILLED : TF_RUN_FINISHED);
         fflush(stdout);
     }
+    if (tr->rank != 0) tf_coord_close(tr, TF_RUN_FINISHED); /* frees the FID sampler; no tracker here */
     tf_watchdog_stop();
     tf_signals_restore();
     tf_loader_free(tr->loader);

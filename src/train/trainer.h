@@ -32,23 +32,41 @@ int tf_train_run(const TfCfg *cfg, const char *run_dir);
 int tf_sample_run(const TfCfg *cfg, const char *run_dir);
 
 /* ---- the FID hook ---------------------------------------------------------------------------
- * The evaluation issue (src/eval/fid*) fills this in. Until it is set, training logs no FID
- * (never a made-up number): the trainer calls the hook at each evaluation when it is set and
- * eval.fid_samples > 0, and logs its value as "fid". */
+ * The trainer knows no metric: the command line installs a hook (src/cli/cmd_train.c, which
+ * glues src/eval's FID in). Until one is set, training logs no FID (never a made-up number).
+ * When a hook is set and eval.fid_samples > 0, EVERY rank calls it at each evaluation step, in
+ * the same order (it is collective: each rank generates its share of the samples and the
+ * statistics are reduced across ranks), with the evaluation weights (EMA when eval.use_ema)
+ * loaded into `model`. Rank 0 logs the values it returns through the tracker (metrics.jsonl,
+ * MLflow, TensorBoard, report.html). The hook calls `progress` between chunks of samples: the
+ * trainer re-arms its watchdog there (trainer.eval_timeout per chunk), so a long FID never
+ * trips it on any rank. */
 typedef struct {
     const TfVelocityModel *model; /* the guided field with the evaluation weights loaded */
     const TfSolverOpts *solver;
     const TfGrid *grid;
     int num_classes;              /* 0: unconditional; labels are then NULL */
-    int64_t n_samples;            /* eval.fid_samples */
+    int64_t n_samples;            /* eval.fid_samples (over all ranks together) */
     uint64_t seed;                /* trainer.seed: key the noise with it (TF_STREAM_SAMPLE) */
     int64_t step;                 /* training step being evaluated */
     const char *dataset, *root;   /* the reference data */
     int channels, height, width;
+    int rank, world;              /* this rank and the world size of the run */
+    void (*progress)(void *progress_ctx, int64_t done, int64_t total); /* this rank's samples done */
+    void *progress_ctx;
 } TfEvalRequest;
-/* Returns 0 and *value, or -1 (the trainer logs a warning and no value). */
-typedef int (*TfEvalHook)(void *ctx, const TfEvalRequest *req, double *value);
-/* NULL (the default) turns FID off. */
+
+#define TF_EVAL_MAX_VALUES 8
+/* Named results ("fid", "kid", "class_acc", ...); only finite values are logged. */
+typedef struct {
+    int n;
+    const char *keys[TF_EVAL_MAX_VALUES]; /* static strings */
+    double values[TF_EVAL_MAX_VALUES];
+} TfEvalValues;
+/* Returns 0 and out (the same on every rank), or -1 on every rank alike (the trainer logs a
+ * warning and no value). */
+typedef int (*TfEvalHook)(void *ctx, const TfEvalRequest *req, TfEvalValues *out);
+/* NULL (the default) turns FID off. Set the same hook on every rank before tf_train_run. */
 void tf_train_set_fid_hook(TfEvalHook hook, void *ctx);
 
 #endif

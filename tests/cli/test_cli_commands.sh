@@ -64,7 +64,12 @@ expect 2 "did you mean 'optim.lr'?" train -cd "$CFG" optim.lrr=1
 expect 2 "no option 'unett'; did you mean 'unet'?" fid -cd "$CFG" model=unett
 expect 2 "missing mandatory value 'dataset.root'" train -cd "$CFG" 'dataset.root=???'
 expect 2 "unknown option '--bogus'" train --bogus
-OMPI_COMM_WORLD_SIZE=3 expect 2 "must be divisible by the world size 3" likelihood -cd "$CFG"
+# Every config-driven command starts MPI under a launcher; a launcher's environment that MPI
+# cannot join (here a fake one: one process told it is one of 3) is refused, never run as rank 0.
+for c in likelihood fid "classifier stats"; do
+    # shellcheck disable=SC2086
+    OMPI_COMM_WORLD_SIZE=3 expect 2 "OMPI_COMM_WORLD_SIZE=3 but MPI sees a world of 1 rank" $c -cd "$CFG"
+done
 # a launcher that asked for 3 tasks while MPI sees 1 (srun without PMIx): refused before training
 OMPI_COMM_WORLD_SIZE=3 expect 2 "but MPI sees a world of 1 rank" train -cd "$CFG"
 # Found without -cd when the binary sits in a build folder of the source tree.

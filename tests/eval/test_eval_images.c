@@ -107,6 +107,7 @@ int main(void) {
     free(cov); free(clean); free(x); free(labels); free(fx);
     tf_classifier_free(&clf);
     tf_tape_free(&tp);
+    free(res.step_loss);
     tf_dataset_free(train);
     tf_dataset_free(test);
     tf_dataset_free(five);

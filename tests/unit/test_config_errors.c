@@ -157,7 +157,7 @@ static void test_validation(void) {
         {1, {"dataset.batch_size=12.5"}, "dataset.batch_size: expected an integer, got float"},
         {3, {"dataset.batch_size=128"}, "dataset.batch_size = 128 is the GLOBAL batch and must be divisible by the world size 3"},
         {4, {"dataset.batch_size=128", "trainer.micro_batch=5"}, "trainer.micro_batch = 5 must divide the per-rank batch 32"},
-        {1, {"model.name=unte"}, "model.name = 'unte': must be one of unet|mlp|classifier (did you mean 'unet'?)"},
+        {1, {"model.name=unte"}, "model.name = 'unte': must be one of unet|mlp (did you mean 'unet'?)"},
         {1, {"path.coupling=OT"}, "did you mean 'ot'?"},
         {1, {"model.zero_init=1"}, "model.zero_init: expected true or false, got int"},
         {1, {"model.ch_mult=[1,0]"}, "model.ch_mult[1] = 0: out of range"},

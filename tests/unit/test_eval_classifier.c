@@ -40,6 +40,14 @@ int main(void) {
     printf("synthetic 16x16: %lld steps, train loss %.3f, test accuracy %.4f (%.1f s)\n", (long long)res.steps, res.loss,
            acc, res.seconds);
     CHECK(acc > 0.6);
+    /* the per-step losses: res.loss is the mean of the last min(100, steps), and they went down */
+    CHECK(res.step_loss != NULL && res.steps == 100);
+    if (res.step_loss) {
+        double ml = 0;
+        for (int i = 0; i < 100; i++) ml += res.step_loss[i] / 100.0;
+        CHECK_CLOSE(res.loss, ml, 1e-9, 1e-6);
+        CHECK(res.step_loss[99] < 0.5 * res.step_loss[0]);
+    }
 
     char dir[] = "/tmp/tf_test_clf_XXXXXX", path[4200], err[4096];
     CHECK(mkdtemp(dir) != NULL);
@@ -94,6 +102,7 @@ int main(void) {
     tf_classifier_free(&back);
     tf_classifier_free(&live);
     tf_tape_free(&tp);
+    free(res.step_loss);
     tf_dataset_free(train);
     tf_dataset_free(test);
     return tf_test_finish("test_eval_classifier");
