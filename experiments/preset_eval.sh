@@ -2,12 +2,11 @@
 # preset_eval.sh - measure a trained MNIST-format preset the way the README reports it, with
 # tinyflow's own commands: the real-data FID floor and the model's FID / class accuracy at 2k
 # (and optionally 10k) samples, the wall time to draw the 2k samples, sample grids per solver and
-# step count (guided and unconditional), likelihood in bits/dim on the test set, and a trajectory
-# strip. Every number lands in OUT/summary.md (and each command's own metrics.jsonl).
+# step count (guided and unconditional) and likelihood in bits/dim on the test set. Every number lands in OUT/summary.md (and each command's own metrics.jsonl).
 #
 #   experiments/preset_eval.sh EXPERIMENT RUN_DIR CLASSIFIER_DIR OUT_DIR
-#   env: TF_RANKS (2), TF_DATA (data), TF_N10K (1: also 10k samples), TF_LIKELIHOOD_N (1000),
-#        TF_STAGES (floor,fid,grids,likelihood,trajectory)
+#   env: TF_RANKS (2), TF_DATA (data), TF_FID_NS ("2000 10000": sample counts of the model FID), TF_LIKELIHOOD_N (1000),
+#        TF_STAGES (floor,fid,grids,likelihood)
 #
 # EXPERIMENT is the preset the run was trained with (mnist, fashion_mnist): its solver, steps and
 # guidance are the ones measured. Needs /usr/bin/python3 with numpy (Debian python3-numpy).
@@ -15,7 +14,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -eq 4 ] || { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 exp=$1 run=$2 clf=$3 out=$4
-ranks=${TF_RANKS:-2} data=${TF_DATA:-data} stages=${TF_STAGES:-floor,fid,grids,likelihood,trajectory}
+ranks=${TF_RANKS:-2} data=${TF_DATA:-data} stages=${TF_STAGES:-floor,fid,grids,likelihood}
 threads=$(( $(nproc) / ranks )); [ "$threads" -ge 1 ] || threads=1
 bin=${TINYFLOW:-$here/build/tinyflow}
 export TINYFLOW=$bin TINYFLOW_CONFIG_DIR=${TINYFLOW_CONFIG_DIR:-$here/configs}
@@ -41,7 +40,7 @@ if has floor; then
 fi
 
 if has fid; then
-    ns="2000"; [ "${TF_N10K:-0}" = 1 ] && ns="2000 10000"
+    ns=${TF_FID_NS:-2000 10000}
     for n in $ns; do
         t0=$(date +%s.%N)
         "$here/launch/local.sh" -n "$ranks" -t "$threads" fid experiment="$exp" "${fid_args[@]}" "eval.checkpoint=$run/checkpoints" \
@@ -67,14 +66,6 @@ if has grids; then
             done
         done
     done
-    # Sampling-time schedulers (the schedule transform of the trained CondOT model), midpoint.
-    for sch in condot cosine polynomial lvp; do
-        for k in 10 20 50; do
-            "$bin" sample experiment="$exp" "dataset.root=$data" "trainer.resume=$run" eval.n_samples=10 \
-                eval.grid_rows=1 eval.grid_cols=10 eval.solver.name=midpoint "eval.solver.steps=$k" \
-                "eval.solver.scheduler=$sch" "trainer.out_dir=$out/grids/sched_${sch}_$k" >"$out/grids/sched_${sch}_$k.log" 2>&1
-        done
-    done
     for g in preset 0; do
         rows=()
         for s in euler midpoint heun rk4 ddim; do
@@ -82,12 +73,7 @@ if has grids; then
         done
         /usr/bin/python3 "$here/experiments/montage.py" "$out/solvers_g$g.png" "${rows[@]}"
     done
-    rows=()
-    for sch in condot cosine polynomial lvp; do
-        for k in 10 20 50; do rows+=("$sch $k=$out/grids/sched_${sch}_$k/samples.png"); done
-    done
-    /usr/bin/python3 "$here/experiments/montage.py" "$out/schedulers.png" "${rows[@]}"
-    echo "grids: $out/solvers_gpreset.png (guided), $out/solvers_g0.png (unconditional), $out/schedulers.png" | tee -a "$sum"
+    echo "grids: $out/solvers_gpreset.png (guided), $out/solvers_g0.png (unconditional)" | tee -a "$sum"
 fi
 
 if has likelihood; then
@@ -97,10 +83,4 @@ if has likelihood; then
     echo "likelihood: $(grep -i 'bits' "$out/likelihood.log" | tail -1)" | tee -a "$sum"
 fi
 
-if has trajectory; then
-    "$bin" sample experiment="$exp" "dataset.root=$data" "trainer.resume=$run" eval.n_samples=10 eval.grid_rows=1 \
-        eval.grid_cols=10 eval.solver.steps=20 eval.trajectory=true "trainer.out_dir=$out/trajectory" \
-        >"$out/trajectory.log" 2>&1
-    echo "trajectory: $out/trajectory/trajectory.png" | tee -a "$sum"
-fi
 echo "preset_eval: done; $sum"

@@ -154,7 +154,8 @@ def main():
     ap.add_argument("--dataset", default="mnist"); ap.add_argument("--data", default="data")
     ap.add_argument("--out", required=True); ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--ranks", type=int, default=2)
-    ap.add_argument("--sets", default="solvers,guidance,schedulers,ema")
+    ap.add_argument("--sets", default="solvers,guidance,ema",
+                    help="also: schedulers (needs eval.solver.scheduler, not in tinyflow yet)")
     ap.add_argument("--solver", default="midpoint"); ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--guidance", type=float, default=1.5)
     ap.add_argument("--floor", type=float, default=None, help="FID of N real test images (same N)")

@@ -41,6 +41,26 @@ static int is_group(const char *dir, const char *name) {
     return is_dir(p);
 }
 
+/* A group name: segments of [A-Za-z0-9_-] joined by single '/' (no empty, '.' or '..' segment).
+ * Fuzzing fix (tests/fuzz_regressions/config/crash-model-slash): `- model/: unet` made a
+ * package "model." that could not be created, and the merge then dereferenced NULL. */
+static int valid_group_name(const char *g) {
+    if (!*g || strlen(g) >= 128) return 0;
+    int seg = 0;
+    for (const char *c = g; *c; c++) {
+        if (*c == '/') {
+            if (!seg) return 0;
+            seg = 0;
+        } else if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' ||
+                   *c == '-') {
+            seg++;
+        } else {
+            return 0;
+        }
+    }
+    return seg > 0;
+}
+
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* "a, b, c" of the .yaml files in dir/group, and the closest one to `want`. */
@@ -114,6 +134,9 @@ static int read_defaults(TfCfgNode *node, const char *file, int primary, Default
         int is_override = !strncmp(key, "override ", 9);
         if (is_override) key += 9;
         while (*key == ' ' || *key == '/') key++;
+        if (!valid_group_name(key))
+            return tf_cfg_fail(err, "a group is a folder name such as `model` or `a/b`", "%s: defaults entry %zu: "
+                               "'%s' is not a config group name", file, k + 1, key);
         char option[128] = "";
         if (val->type == TF_NODE_STR) snprintf(option, sizeof option, "%s", val->s);
         else if (val->type != TF_NODE_NULL)
@@ -331,8 +354,13 @@ int tf_cfg_compose(const char *config_dir, const char *config_name, const char *
         for (char *c = pkg; *c; c++) if (*c == '/') *c = '.';
         TfCfgNode *at = tf_node_find(cfg->root, pkg);
         if (!at || at->type != TF_NODE_DICT) {
-            tf_node_set_path(cfg->root, pkg, tf_node_new(TF_NODE_DICT), 1);
+            TfCfgNode *fresh = tf_node_new(TF_NODE_DICT);
+            if (tf_node_set_path(cfg->root, pkg, fresh, 1)) tf_node_free(fresh);
             at = tf_node_find(cfg->root, pkg);
+        }
+        if (!at || at->type != TF_NODE_DICT) {
+            tf_cfg_fail(err, NULL, "config group '%s': cannot place its keys at '%s'", e->group, pkg);
+            goto out;
         }
         tf_node_merge(at, e->loaded);
     }
