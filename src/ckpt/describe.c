@@ -44,7 +44,8 @@ int tf_ckpt_describe(const char *path, FILE *out) {
     fprintf(out, "  loader cursor    %llu\n", (unsigned long long)m->loader_cursor);
     fprintf(out, "  seed             %llu\n", (unsigned long long)m->seed);
     fprintf(out, "  rng key          0x%016llx\n", (unsigned long long)m->rng_key);
-    fprintf(out, "  skipped steps    %llu\n", (unsigned long long)m->skipped_steps);
+    fprintf(out, "  skipped steps    %llu (%llu in a row at save time)\n", (unsigned long long)m->skipped_steps,
+            (unsigned long long)m->consecutive_skips);
     fprintf(out, "  world size       %u (at save time)\n", m->world_size);
     fprintf(out, "  training time    %.1f s\n", m->train_seconds);
     fprintf(out, "  config hash      %s (FNV-1a 64 of the text below)\n", m->config_hash);

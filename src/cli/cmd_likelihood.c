@@ -67,6 +67,13 @@ static int run_likelihood(const TfCfg *cfg, const char *run_dir, void *vctx) {
                "%ld VJP calls and %.0f s on rank 0\n", mean, se, sums[2],
                ds->pixels ? "8-bit data dequantised with U[0,1) noise" : "continuous data", sums[3], world, st.vjps,
                difftime(time(NULL), t0));
+        /* A normalised density of 8-bit data cannot exceed probability 1 per bin: bits/dim >= 0
+         * up to the estimator's noise. Below that, the number is not a likelihood. */
+        if (ds->pixels && mean + 3.0 * se < 0.0)
+            printf("likelihood: warning: negative bits/dim is impossible for a density of 8-bit data. The model's "
+                   "density is degenerate on the dequantised pixels (it was trained on the 8-bit grid without "
+                   "dequantisation noise) or the solver is too coarse (try solver=dopri5); do not report this "
+                   "number as a likelihood.\n");
         if (run_dir) {
             char jl[4200];
             snprintf(jl, sizeof jl, "%s/metrics.jsonl", run_dir);
