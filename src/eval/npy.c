@@ -345,15 +345,19 @@ int tf_npz_read(const char *path, const char *name, TfNpy *out, char *err, size_
             if (data + csize > (size_t)sz) { snprintf(err, cap, "%s: member %s is truncated", path, want); goto done; }
             /* Bound the uncompressed size by what the member can hold before allocating it: stored
              * members are exactly csize, deflate expands at most ~1032:1 (fuzz/fuzz_npz). */
+            if (method != 0 && method != 8) {
+                /* Fuzzing fix (tests/fuzz_regressions/npz/oom-method-9): an unknown method skipped
+                 * the size bound below and allocated the declared size first. */
+                snprintf(err, cap, "%s: member %s uses zip method %u (only stored and deflate)", path, want, method);
+                goto done;
+            }
             if ((method == 0 && csize != usize) || (method == 8 && (uint64_t)usize > (uint64_t)csize * 1032u + 64u)) {
                 snprintf(err, cap, "%s: member %s declares an impossible size (%u bytes from %u)", path, want, usize, csize);
                 goto done;
             }
             unsigned char *u = tf_malloc(usize ? usize : 1);
-            int ok = method == 0 ? (csize == usize ? (memcpy(u, z + data, usize), 0) : -1)
-                   : method == 8 ? inflate_raw(z + data, csize, u, usize) : -2;
-            if (ok == -2) snprintf(err, cap, "%s: member %s uses zip method %u (only stored and deflate)", path, want, method);
-            else if (ok || crc_of(u, usize) != crc) snprintf(err, cap, "%s: member %s is corrupt (CRC-32 or size)", path, want);
+            int ok = method == 0 ? (memcpy(u, z + data, usize), 0) : inflate_raw(z + data, csize, u, usize);
+            if (ok || crc_of(u, usize) != crc) snprintf(err, cap, "%s: member %s is corrupt (CRC-32 or size)", path, want);
             else {
                 char nm[4400];
                 snprintf(nm, sizeof nm, "%s:%s", path, want);
