@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "core/check.h"
+#include "core/fileio.h"
 
 static const unsigned char k_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
@@ -186,30 +187,11 @@ unsigned char *tf_npy_encode(const char *descr, int ndim, const int64_t *shape, 
     return b;
 }
 
-/* A new file at tmp (the writer's own temp name), never through a symlink: O_CREAT|O_EXCL|
- * O_NOFOLLOW; a stale file or planted link at that name is unlinked (the entry, never its
- * target) and the create retried once. NULL with errno set on failure. */
-static FILE *create_temp(const char *tmp) {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            FILE *f = fdopen(fd, "wb");
-            if (!f) close(fd);
-            return f;
-        }
-        struct stat st;
-        if (errno != EEXIST || attempt || lstat(tmp, &st) != 0) return NULL;
-        if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) { errno = EEXIST; return NULL; }
-        if (unlink(tmp) != 0) return NULL;
-    }
-    return NULL;
-}
-
 static int write_atomic(const char *path, const unsigned char *const *parts, const size_t *lens, int n, char *err,
                         size_t cap) {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = create_temp(tmp);
+    FILE *f = tf_fopen_new(tmp);
     if (!f) { snprintf(err, cap, "%s: cannot create: %s", tmp, strerror(errno)); return -1; }
     int bad = 0;
     for (int i = 0; i < n && !bad; i++) bad = lens[i] && fwrite(parts[i], 1, lens[i], f) != lens[i];

@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "core/check.h"
+#include "core/fileio.h"
 
 #define CHUNK 512 /* rows reduced at once by tf_stats_add */
 
@@ -146,25 +147,6 @@ static int fail(char *err, size_t cap, const char *path, const char *what) {
     return -1;
 }
 
-/* A new file at tmp (the writer's own temp name), never through a symlink: O_CREAT|O_EXCL|
- * O_NOFOLLOW; a stale file or planted link at that name is unlinked (the entry, never its
- * target) and the create retried once. NULL with errno set on failure. */
-static FILE *create_temp(const char *tmp) {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            FILE *f = fdopen(fd, "wb");
-            if (!f) close(fd);
-            return f;
-        }
-        struct stat st;
-        if (errno != EEXIST || attempt || lstat(tmp, &st) != 0) return NULL;
-        if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) { errno = EEXIST; return NULL; }
-        if (unlink(tmp) != 0) return NULL;
-    }
-    return NULL;
-}
-
 int tf_stats_save(const char *path, const TfStats *s, const char *tag, const float *feat, int n_feat, char *err,
                   size_t cap) {
     if (!host_le()) return fail(err, cap, path, "statistics files are little-endian; this host is not");
@@ -190,7 +172,7 @@ int tf_stats_save(const char *path, const TfStats *s, const char *tag, const flo
     memcpy(p, &crc, 4);
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = create_temp(tmp);
+    FILE *f = tf_fopen_new(tmp);
     int rc = 0;
     if (!f) {
         snprintf(err, cap, "%s: cannot create: %s", tmp, strerror(errno));
