@@ -19,14 +19,8 @@ FIX=$2
 SRC=$3
 PY=${4:-}
 CFG="$SRC/configs"
-TMP=$(mktemp -d /tmp/tf_test_eval_cli_XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-cd "$TMP" || exit 1
-unset TINYFLOW_DATA TINYFLOW_CONFIG_DIR OMPI_COMM_WORLD_SIZE PMI_SIZE PMIX_SIZE
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+. "$SRC/tests/eval/lib.sh"
+tf_eval_scratch eval_cli
 
 # run CODE LOGNAME ARGS...: run tinyflow, keep its output in LOGNAME, check the exit code.
 run() {

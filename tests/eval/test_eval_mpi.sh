@@ -21,14 +21,8 @@ FIX=$2
 SRC=$3
 MPIEXEC=$4
 CFG="$SRC/configs"
-TMP=$(mktemp -d /tmp/tf_test_eval_mpi_XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-cd "$TMP" || exit 1
-unset TINYFLOW_DATA TINYFLOW_CONFIG_DIR OMPI_COMM_WORLD_SIZE PMI_SIZE PMIX_SIZE
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+. "$SRC/tests/eval/lib.sh"
+tf_eval_scratch eval_mpi
 # key FILE KEY [STEP]: the first value of KEY in a metrics.jsonl (on the line of STEP when given)
 key() {
     if [[ $# -ge 3 ]]; then grep "\"step\":$3," "$1" | grep -oE "\"$2\":[^,}]+" | head -1 | cut -d: -f2

@@ -20,14 +20,8 @@ FIX=$3
 SRC=$4
 MPIEXEC=${5:-}
 CFG="$SRC/configs"
-TMP=$(mktemp -d /tmp/tf_test_train_fid_XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-cd "$TMP" || exit 1
-unset TINYFLOW_DATA TINYFLOW_CONFIG_DIR OMPI_COMM_WORLD_SIZE PMI_SIZE PMIX_SIZE
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+. "$SRC/tests/eval/lib.sh"
+tf_eval_scratch train_fid
 # field FILE STEP KEY: the value of KEY on the metrics.jsonl line of STEP that has it
 field() { grep "\"step\":$2," "$1" | grep -oE "\"$3\":[^,}]+" | head -1 | cut -d: -f2; }
 finite() { awk -v a="$1" 'BEGIN { exit !(a != "" && a == a + 0 && a < 1e300 && a > -1e300) }'; }
