@@ -143,11 +143,12 @@ static int eval_text(const TfCfgNode *root, const char *s, const char *where, in
             case TF_NODE_FLOAT: tf_format_float(v->f, buf, sizeof buf); str_add(&acc, buf, strlen(buf)); break;
             case TF_NODE_BOOL: str_add(&acc, v->b ? "true" : "false", v->b ? 4 : 5); break;
             case TF_NODE_NULL: str_add(&acc, "None", 4); break;
-            default:
+            default: {
+                const char *kind = tf_node_type_name(v->type);
                 tf_node_free(v);
                 free(acc.b);
-                return tf_cfg_fail(err, NULL, "'%s': a %s cannot be joined into the string '%s'", where,
-                                   tf_node_type_name(v->type), s);
+                return tf_cfg_fail(err, NULL, "'%s': a %s cannot be joined into the string '%s'", where, kind, s);
+            }
             }
             tf_node_free(v);
             i += end;
