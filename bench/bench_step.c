@@ -84,7 +84,7 @@ int main(int argc, char **argv) {
         char err[512];
         ds = tf_dataset_try_open("mnist", "data", "train", 0, 1, err, sizeof err);
         if (!ds) ds = tf_dataset_open("mnist", write_fixture(12800), "train", 0, 1);
-        TfLoaderConfig lc = {ds, 1, batch, 0, 1, 1, 0, 2};
+        TfLoaderConfig lc = {ds, 1, batch, 0, 1, 1, 0, 2, 0};
         loader = tf_loader_create(&lc);
     }
     double t_total = 0.0;

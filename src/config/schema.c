@@ -42,6 +42,7 @@ static const TfCfgKey k_keys[] = {
     {"dataset.num_classes", TF_CFG_INT, 1, 100000, 0, NULL, "label classes (fixed by the dataset)"},
     {"dataset.batch_size", TF_CFG_INT, 1, 1e7, 0, NULL, "GLOBAL batch size over all ranks"},
     {"dataset.hflip", TF_CFG_BOOL, ANY, 0, NULL, "random horizontal flips"},
+    {"dataset.dequantize", TF_CFG_BOOL, ANY, 0, NULL, "8-bit images: add U[0,1) noise to each pixel level (for likelihoods)"},
     {"dataset.prefetch", TF_CFG_INT, 0, 64, 0, NULL, "batches prepared ahead (0: none)"},
     {"dataset.n_samples", TF_CFG_INT, 1, 1e8, 0, NULL, "toy sets: examples generated"},
 

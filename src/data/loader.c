@@ -153,10 +153,8 @@ static void prepare(TfLoader *l, TfBatch *b) {
         b->y[j] = ds->labels ? ds->labels[ex] : 0;
         float *dst = b->x + j * l->dim;
         int flip = 0;
-        if (flip_ok) {
-            TfRng r = tf_rng(c->seed, TF_STREAM_AUGMENT, (uint64_t)at.epoch, (uint64_t)ex);
-            flip = (int)(tf_rng_u32(&r, 0) >> 31);
-        }
+        TfRng r = tf_rng(c->seed, TF_STREAM_AUGMENT, (uint64_t)at.epoch, (uint64_t)ex);
+        if (flip_ok) flip = (int)(tf_rng_u32(&r, 0) >> 31);
         b->flipped[j] = (uint8_t)flip;
         if (ds->pixels) {
             const uint8_t *src = ds->pixels + ex * l->dim;
@@ -167,6 +165,12 @@ static void prepare(TfLoader *l, TfBatch *b) {
                 for (int64_t row = 0; row < l->dim / W; row++)
                     for (int x = 0; x < W; x++) dst[row * W + x] = l->lut[src[row * W + (W - 1 - x)]];
             }
+            if (c->dequantize) /* pixel k of the stored (unflipped) image gets element 2^32 + k */
+                for (int64_t k = 0; k < l->dim; k++) {
+                    int64_t row = k / ds->w, x = k % ds->w;
+                    int64_t s = flip ? row * ds->w + (ds->w - 1 - x) : k;
+                    dst[k] += (float)((double)tf_rng_uniform(&r, ((uint64_t)1 << 32) + (uint64_t)s) / 127.5);
+                }
         } else {
             memcpy(dst, ds->values + ex * l->dim, (size_t)l->dim * sizeof(float));
         }

@@ -13,7 +13,8 @@
  * global batches. Restoring it resumes exactly where a run stopped, at the same or another
  * world size. Each example carries its index within the global batch (r L + j), which the
  * trainer uses to key its noise, and the flag of its random horizontal flip, keyed by
- * (seed, epoch, dataset index) through TF_STREAM_AUGMENT.
+ * (seed, epoch, dataset index) through TF_STREAM_AUGMENT; with dequantize, the uniform noise
+ * added to each 8-bit pixel comes from the same generator (elements 2^32 + pixel).
  *
  * With prefetch > 0 a background thread (pthreads) prepares up to `prefetch` batches ahead;
  * all buffers are allocated at creation, none in tf_loader_next().
@@ -33,6 +34,7 @@ typedef struct {
     int shuffle;  /* 1: a new permutation every epoch; 0: dataset order */
     int hflip;    /* random horizontal flips (images) */
     int prefetch; /* batches prepared ahead by a background thread (0: in tf_loader_next) */
+    int dequantize; /* 8-bit images: x = (k + u) / 127.5 - 1, u ~ U[0, 1) keyed like the flip */
 } TfLoaderConfig;
 
 typedef struct {

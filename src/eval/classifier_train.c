@@ -82,7 +82,7 @@ void tf_classifier_train(TfTape *tp, const TfModelConfig *cfg, const TfClassifie
     const size_t per = (size_t)C * S * S;
     tf_model_build(tp, cfg, tf_backend_cpu(), B, TF_BUILD_TRAIN, o->seed, NULL);
     const TfBackend *be = tp->be;
-    TfLoaderConfig lc = {train, o->seed, G, rank, world, 1, o->hflip, 2};
+    TfLoaderConfig lc = {train, o->seed, G, rank, world, 1, o->hflip, 2, 0};
     TfLoader *ld = tf_loader_create(&lc);
     const size_t np = tp->n_param_floats;
     float *m = tf_aligned_alloc(sizeof(float) * np), *v = tf_aligned_alloc(sizeof(float) * np);

@@ -95,6 +95,7 @@ void tf_train_opts_read(const TfCfg *c, TfTrainOpts *o) {
     o->split = tf_cfg_get_str(c, "dataset.split");
     o->n_samples = geti(c, "dataset.n_samples", 0);
     o->hflip = tf_cfg_get_bool(c, "dataset.hflip");
+    o->dequantize = tf_cfg_has(c, "dataset.dequantize") && tf_cfg_get_bool(c, "dataset.dequantize");
     o->prefetch = (int)tf_cfg_get_int(c, "dataset.prefetch");
     o->batch = tf_cfg_get_int(c, "dataset.batch_size");
     read_path(c, o);

@@ -25,7 +25,7 @@ typedef struct {
     const char *dataset, *root, *split;
     int is_toy;
     int64_t n_samples;           /* toy sets: points generated */
-    int hflip, prefetch;
+    int hflip, prefetch, dequantize;
     int64_t batch;               /* GLOBAL batch */
     /* flow matching */
     TfFlowBatchSpec flow;        /* scheduler, time sampler, coupling, label dropout */

@@ -56,7 +56,7 @@ static void open_data(TfTrainer *tr) {
     if (tr->D != tf_model_sample_dim(&o->model))
         tf_die_usage("set model.in_ch / model.image_size from the dataset", "the model takes %d numbers per sample, %s has %d",
                      tf_model_sample_dim(&o->model), o->dataset, tr->D);
-    TfLoaderConfig lc = {tr->ds, o->seed, o->batch, tr->rank, tr->world, 1, o->hflip, o->prefetch};
+    TfLoaderConfig lc = {tr->ds, o->seed, o->batch, tr->rank, tr->world, 1, o->hflip, o->prefetch, o->dequantize};
     tr->loader = tf_loader_create(&lc);
     tr->steps_per_epoch = tf_loader_steps_per_epoch(tr->loader);
     tr->total_steps = o->steps > 0 ? o->steps : o->epochs * tr->steps_per_epoch;

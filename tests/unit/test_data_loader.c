@@ -1,7 +1,8 @@
 /* test_data_loader.c - the distributed loader: per-epoch permutations, coverage and
  * disjointness of the ranks' shares for world sizes 1..8, the dropped partial batch,
  * equality with the 1-rank order, resume mid-epoch at the same and another world size,
- * prefetch = no prefetch, pixel mapping and keyed flips, and the usage errors. */
+ * prefetch = no prefetch, pixel mapping and keyed flips, keyed dequantisation noise, and
+ * the usage errors. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +187,70 @@ static void test_pixels_and_flips(const TfDataset *ds) {
     tf_loader_free(flip);
 }
 
+/* dequantize: each value lies in [k, k + 1) / 127.5 - 1 of its stored pixel k, the noise is
+ * keyed (the same for another world size / prefetch, and follows a pixel when it is flipped),
+ * it has mean ~1/2 level, and it differs between epochs. */
+static void test_dequantize(const TfDataset *ds) {
+    TfLoaderConfig c1 = {.ds = ds, .seed = 1234, .global_batch = 8, .rank = 0, .world = 1, .shuffle = 1,
+                         .hflip = 1, .prefetch = 0, .dequantize = 1};
+    TfLoaderConfig c2 = c1;
+    c2.world = 2; c2.rank = 1; c2.prefetch = 2;
+    TfLoader *one = tf_loader_create(&c1), *two = tf_loader_create(&c2);
+    int ok_range = 1, ok_key = 1, ok_flip = 1, n = 0;
+    double sum = 0;
+    float first[DIM];
+    int64_t first_ex = -1;
+    int changed = 0;
+    for (int s = 0; s < 30; s++) {
+        const TfBatch *a = tf_loader_next(one);
+        const TfBatch *b = tf_loader_next(two);
+        for (int j = 0; j < 8; j++) {
+            int64_t ex = a->example[j];
+            for (int row = 0; row < H; row++)
+                for (int x = 0; x < W; x++) {
+                    int src = a->flipped[j] ? W - 1 - x : x;
+                    double k = ds->pixels[ex * DIM + row * W + src];
+                    double u = ((double)a->x[j * DIM + row * W + x] + 1.0) * 127.5 - k;
+                    ok_range &= u >= -1e-4 && u < 1.0 + 1e-4;
+                    sum += u;
+                    n++;
+                }
+            if (j >= 4) /* rank 1 of 2 holds global rows 4..7 */
+                ok_key &= b->example[j - 4] == ex && !memcmp(b->x + (j - 4) * DIM, a->x + j * DIM, DIM * sizeof(float));
+            if (first_ex < 0) { first_ex = ex; memcpy(first, a->x, sizeof first); }
+            else if (ex == first_ex && a->epoch > 0) {
+                changed |= memcmp(first, a->x + j * DIM, sizeof first) != 0;
+                /* flip consistency: the same pixel carries the same noise within one draw */
+            }
+        }
+    }
+    /* The noise of a pixel does not depend on the flip: compare a flipped with an unflipped load. */
+    TfLoaderConfig c3 = c1;
+    c3.hflip = 0;
+    TfLoader *noflip = tf_loader_create(&c3), *flip = tf_loader_create(&c1);
+    for (int s = 0; s < 6; s++) {
+        const TfBatch *p = tf_loader_next(noflip);
+        float xp[8 * DIM];
+        memcpy(xp, p->x, sizeof xp);
+        const TfBatch *q = tf_loader_next(flip);
+        for (int j = 0; j < 8; j++)
+            for (int row = 0; row < H; row++)
+                for (int x = 0; x < W; x++) {
+                    int src = q->flipped[j] ? W - 1 - x : x;
+                    ok_flip &= q->x[j * DIM + row * W + x] == xp[j * DIM + row * W + src];
+                }
+    }
+    CHECK_MSG(ok_range, "a dequantised value left [k, k + 1) / 127.5 - 1");
+    CHECK_MSG(ok_key, "rank 1 of 2 (prefetch 2) got other noise than the 1-rank run");
+    CHECK_MSG(ok_flip, "the noise of a pixel changed with its flip");
+    CHECK_MSG(changed, "example %lld got the same noise in two epochs", (long long)first_ex);
+    CHECK_MSG(sum / n > 0.4 && sum / n < 0.6, "mean noise %.3f of a level (want ~0.5)", sum / n);
+    tf_loader_free(one);
+    tf_loader_free(two);
+    tf_loader_free(noflip);
+    tf_loader_free(flip);
+}
+
 static void die_batch(const void *ds) { make(ds, 10, 0, 3, 0, 0); }
 static void die_big(const void *ds) { make(ds, 200, 0, 1, 0, 0); }
 
@@ -197,6 +262,7 @@ int main(void) {
     test_coverage(&ds);
     test_epochs_and_resume(&ds);
     test_pixels_and_flips(&ds);
+    test_dequantize(&ds);
     char out[2048];
     int code = tf_child_run(die_batch, &ds, out, sizeof out);
     CHECK_MSG(code == 2 && strstr(out, "global batch 10 is not divisible by the world size 3"), "code %d: %s", code, out);
