@@ -2,11 +2,13 @@
 # preset_eval.sh - measure a trained MNIST-format preset the way the README reports it, with
 # tinyflow's own commands: the real-data FID floor and the model's FID / class accuracy at 2k
 # (and optionally 10k) samples, the wall time to draw the 2k samples, sample grids per solver and
-# step count (guided and unconditional) and likelihood in bits/dim on the test set. Every number lands in OUT/summary.md (and each command's own metrics.jsonl).
+# per sampling scheduler at 10/20/50 steps (guided and unconditional), a trajectory strip (noise
+# to data) and likelihood in bits/dim on the test set. Every number lands in OUT/summary.md (and each command's own metrics.jsonl).
 #
 #   experiments/preset_eval.sh EXPERIMENT RUN_DIR CLASSIFIER_DIR OUT_DIR
 #   env: TF_RANKS (2), TF_DATA (data), TF_FID_NS ("2000 10000": sample counts of the model FID), TF_LIKELIHOOD_N (1000),
-#        TF_STAGES (floor,fid,grids,likelihood)
+#        TF_STAGES (floor,fid,grids,trajectory,likelihood), TF_LIKELIHOOD_ARGS (the likelihood ODE's solver overrides;
+#        default dopri5 at atol = rtol = 1e-5)
 #
 # EXPERIMENT is the preset the run was trained with (mnist, fashion_mnist): its solver, steps and
 # guidance are the ones measured. Needs /usr/bin/python3 with numpy (Debian python3-numpy).
@@ -14,7 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -eq 4 ] || { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 exp=$1 run=$2 clf=$3 out=$4
-ranks=${TF_RANKS:-2} data=${TF_DATA:-data} stages=${TF_STAGES:-floor,fid,grids,likelihood}
+ranks=${TF_RANKS:-2} data=${TF_DATA:-data} stages=${TF_STAGES:-floor,fid,grids,trajectory,likelihood}
 threads=$(( $(nproc) / ranks )); [ "$threads" -ge 1 ] || threads=1
 bin=${TINYFLOW:-$here/build/tinyflow}
 export TINYFLOW=$bin TINYFLOW_CONFIG_DIR=${TINYFLOW_CONFIG_DIR:-$here/configs}
@@ -73,12 +75,38 @@ if has grids; then
         done
         /usr/bin/python3 "$here/experiments/montage.py" "$out/solvers_g$g.png" "${rows[@]}"
     done
-    echo "grids: $out/solvers_gpreset.png (guided), $out/solvers_g0.png (unconditional)" | tee -a "$sum"
+    # Sampling schedulers (schedule transform of the trained CondOT model) with the preset's solver.
+    sol=$("$bin" train experiment="$exp" --cfg job | awk '/^solver:/{f=1} f&&/^  name:/{print $2; exit}')
+    case $sol in euler | midpoint | ddim) ;; *) sol=midpoint ;; esac # VP-type targets need these
+    for g in preset 0; do
+        rows=()
+        for sch in condot cosine polynomial vp; do
+            for k in 10 20 50; do
+                gov=(); [ "$g" = 0 ] && gov=(eval.solver.guidance=0)
+                "$bin" sample experiment="$exp" "dataset.root=$data" "trainer.resume=$run" eval.n_samples=10 \
+                    eval.grid_rows=1 eval.grid_cols=10 "eval.solver.name=$sol" "eval.solver.steps=$k" \
+                    "eval.solver.scheduler=$sch" "${gov[@]}" "trainer.out_dir=$out/grids/sch_${sch}_${k}_g$g" \
+                    >"$out/grids/sch_${sch}_${k}_g$g.log" 2>&1
+                rows+=("$sch $k=$out/grids/sch_${sch}_${k}_g$g/samples.png")
+            done
+        done
+        /usr/bin/python3 "$here/experiments/montage.py" "$out/schedulers_g$g.png" "${rows[@]}"
+    done
+    echo "grids: $out/solvers_gpreset.png (guided), $out/solvers_g0.png (unconditional)," \
+        "$out/schedulers_gpreset.png, $out/schedulers_g0.png ($sol)" | tee -a "$sum"
+fi
+
+if has trajectory; then
+    "$bin" sample experiment="$exp" "dataset.root=$data" "trainer.resume=$run" eval.n_samples=10 eval.grid_rows=1 \
+        eval.grid_cols=10 eval.solver.name=euler eval.solver.steps=20 eval.trajectory=11 \
+        "trainer.out_dir=$out/trajectory" >"$out/trajectory.log" 2>&1
+    echo "trajectory: $out/trajectory/trajectory.png (euler 20 steps, every 2nd state)" | tee -a "$sum"
 fi
 
 if has likelihood; then
     "$here/launch/local.sh" -n "$ranks" -t "$threads" likelihood experiment="$exp" "dataset.root=$data" dataset.split=test \
         "eval.checkpoint=$run/checkpoints" "eval.likelihood.n=${TF_LIKELIHOOD_N:-1000}" "trainer.out_dir=$out/likelihood" \
+        ${TF_LIKELIHOOD_ARGS:-eval.solver.name=dopri5 solver.atol=1e-5 solver.rtol=1e-5 eval.solver.steps=1000} \
         >"$out/likelihood.log" 2>&1
     echo "likelihood: $(grep -i 'bits' "$out/likelihood.log" | tail -1)" | tee -a "$sum"
 fi

@@ -21,6 +21,7 @@
 #include "eval/npy.h"
 #include "eval/run_model.h"
 #include "eval/sampler.h"
+#include "train/options.h"
 #include "track/jsonl.h"
 
 static void die_err(const char *hint, const char *err) { tf_die_usage(hint, "%s", err); }
@@ -63,6 +64,7 @@ static void score_model(const TfCfg *cfg, const TfEvalContext *ctx, const TfRedu
         tf_die_usage("use a classifier of the model's dataset", "the model makes %dx%dx%d images, the classifier takes %dx%dx%d",
                      rm.model.in_ch, rm.model.image_size, rm.model.image_size, c->in_ch, c->image_size, c->image_size);
     TfEvalSampleOpts so = tf_eval_sample_opts(cfg, &rm.sched);
+    so.transform = tf_train_sampling_scheduler(cfg, so.solver, &so.target);
     TfEvalSampler s;
     tf_eval_sampler_init(&s, &rm.model, &so);
     const char *group = tf_cfg_get_bool(cfg, "eval.use_ema") ? "ema" : "param";
@@ -76,9 +78,10 @@ static void score_model(const TfCfg *cfg, const TfEvalContext *ctx, const TfRedu
     float *x = tf_malloc(sizeof(float) * (size_t)D * (save ? (size_t)(hi - lo) : (size_t)chunk));
     int *lab = tf_malloc(sizeof(int) * chunk);
     if (red->rank == 0)
-        printf("fid: %lld samples from %s (step %llu, %s weights), %s %d steps, guidance %g, %d ranks\n", (long long)N,
+        printf("fid: %lld samples from %s (step %llu, %s weights), %s %d steps, guidance %g%s%s, %d ranks\n", (long long)N,
                ck->path, (unsigned long long)ck->meta.step, group, tf_solver_name(so.solver), so.steps,
-               (double)so.guidance, red->world);
+               (double)so.guidance, so.transform ? ", sampled under scheduler " : "",
+               so.transform ? tf_cfg_get_str(cfg, "eval.solver.scheduler") : "", red->world);
     time_t t0 = time(NULL);
     for (int64_t i0 = lo; i0 < hi; i0 += chunk) {
         const int m = hi - i0 < chunk ? (int)(hi - i0) : chunk;

@@ -213,10 +213,15 @@ static char *dup_range(const char *s, size_t a, size_t b) {
     return d;
 }
 
+/* The array holds max(4, next power of two) slots: it grows by doubling (a range() of 10,000
+ * values once took seconds of realloc copies under ASan; fuzz_override slow unit). */
 static void add_choice(TfOverride *ov, char *text) {
-    char **c = realloc(ov->choices, (ov->n_choices + 1) * sizeof *c);
-    if (!c) tf_die("out of memory parsing a sweep");
-    ov->choices = c;
+    size_t n = ov->n_choices;
+    if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
+        char **c = realloc(ov->choices, (n ? 2 * n : 4) * sizeof *c);
+        if (!c) tf_die("out of memory parsing a sweep");
+        ov->choices = c;
+    }
     ov->choices[ov->n_choices++] = text;
 }
 

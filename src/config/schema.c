@@ -104,6 +104,8 @@ static const TfCfgKey k_keys[] = {
     {"eval.solver.name", TF_CFG_STR, ANY, N, "euler|midpoint|heun|rk4|rk4_38|ddim|dopri5", "eval solver"},
     {"eval.solver.steps", TF_CFG_INT, 1, 1e6, N, NULL, "eval solver steps"},
     {"eval.solver.guidance", TF_CFG_FLOAT, 0, 100, N, NULL, "eval guidance scale"},
+    {"eval.solver.scheduler", TF_CFG_STR, ANY, N, "condot|polynomial|cosine|lvp|vp", "sample under this scheduler (schedule transform; null: the training path)"},
+    {"eval.trajectory", TF_CFG_INT, 0, 256, 0, NULL, "tinyflow sample: states per sample in trajectory.png (0: off)"},
     {"eval.checkpoint", TF_CFG_STR, ANY, N, NULL, "flow-model checkpoint (file or folder) for fid / likelihood"},
     {"eval.samples", TF_CFG_STR, ANY, N, NULL, "fid: score these images (.npy or PNG folder) instead of sampling"},
     {"eval.sample_labels", TF_CFG_STR, ANY, N, NULL, "fid: int .npy [N] of the scored images' labels"},

@@ -43,8 +43,12 @@ void tf_eval_sampler_init(TfEvalSampler *s, const TfModelConfig *mc, const TfEva
         tf_guidance_init(&s->cfg, &s->tv.model, o->guidance - 1.0f, mc->num_classes, o->batch);
         s->field = &s->cfg.model;
     }
+    if (o->transform) { /* affine in the field: commutes with guidance */
+        tf_schedule_transform_init(&s->st, s->field, &s->o.sched, &s->o.target, o->batch);
+        s->field = &s->st.model;
+    }
     s->so = tf_eval_sampler_solver_opts(o);
-    s->so.ddim_sched = &s->o.sched;
+    s->so.ddim_sched = o->transform ? &s->o.target : &s->o.sched;
     s->grid = tf_eval_sampler_grid(o);
 }
 
@@ -73,6 +77,7 @@ void tf_eval_sampler_run(TfEvalSampler *s, int64_t first, int n, float *x, int *
 }
 
 void tf_eval_sampler_free(TfEvalSampler *s) {
+    if (s->o.transform) tf_schedule_transform_free(&s->st);
     if (s->guided) tf_guidance_free(&s->cfg);
     tf_grid_free(&s->grid);
     tf_tape_free(&s->tape);

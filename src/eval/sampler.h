@@ -31,6 +31,8 @@ typedef struct {
     double atol, rtol;  /* dopri5 */
     float guidance;     /* CFG scale, 1 = none */
     TfScheduler sched;  /* the path the model was trained with (DDIM needs it) */
+    int transform;      /* 1: sample under `target` through the schedule transform */
+    TfScheduler target;
     uint64_t seed;
     int batch;          /* samples per model call */
 } TfEvalSampleOpts;
@@ -42,6 +44,7 @@ typedef struct {
     TfTapeVelocity tv;
     TfCfgModel cfg;
     int guided;
+    TfScheduleTransform st; /* o.transform */
     TfSolverOpts so;
     TfGrid grid;
     const TfVelocityModel *field;

@@ -195,7 +195,7 @@ void tf_coord_eval(TfTrainer *tr) {
     if (tr->eval_ready) {
         const float *w = tr->o.use_ema && st->ema ? st->ema : st->tape.param;
         tf_sampler_load(&tr->eval, w, st->n);
-        tf_sampler_run(&tr->eval, tr->o.seed, &ss);
+        tf_sampler_run(&tr->eval, tr->o.seed, NULL, &ss);
         if (tr->o.is_toy) {
             tf_raster_points(tr->eval.x, tr->eval.n, 4.0f, 128, tr->raster);
             tf_tracker_log_image(tr->tracker, st->step, "samples", tr->raster, 1, 1, 128, 128, 1, 1);

@@ -45,6 +45,30 @@ static void read_model(const TfCfg *c, TfModelConfig *m) {
     tf_model_config_validate(m);
 }
 
+TfScheduler tf_train_scheduler(const TfCfg *c, const char *name, const char *key) {
+    const char *path = tf_cfg_has(c, "path.scheduler") ? tf_cfg_get_str(c, "path.scheduler") : "condot";
+    double smin = !strcmp(path, "condot") ? getf(c, "path.sigma_min", 0.0) : 0.0;
+    if (!strcmp(name, "condot")) return smin > 0 ? tf_scheduler_ot(smin) : tf_scheduler_condot();
+    if (!strcmp(name, "polynomial")) return tf_scheduler_polynomial(getf(c, "path.n", 2.0));
+    if (!strcmp(name, "cosine")) return tf_scheduler_cosine();
+    if (!strcmp(name, "lvp")) return tf_scheduler_linear_vp();
+    if (!strcmp(name, "vp")) return tf_scheduler_vp(getf(c, "path.beta_min", 0.1), getf(c, "path.beta_max", 20.0));
+    tf_die_usage("use condot, polynomial, cosine, lvp or vp", "%s = '%s' is not a scheduler", key, name);
+}
+
+int tf_train_sampling_scheduler(const TfCfg *c, TfSolverKind solver, TfScheduler *out) {
+    if (!tf_cfg_has(c, "eval.solver.scheduler")) return 0;
+    const char *name = tf_cfg_get_str(c, "eval.solver.scheduler");
+    *out = tf_train_scheduler(c, name, "eval.solver.scheduler");
+    int vp = !strcmp(name, "lvp") || !strcmp(name, "vp");
+    int ends = solver == TF_SOLVER_HEUN || solver == TF_SOLVER_RK4 || solver == TF_SOLVER_RK4_38 || solver == TF_SOLVER_DOPRI5;
+    if (vp && ends)
+        tf_die_usage("sample a VP-type scheduler with euler, midpoint or ddim (they never evaluate the end point)",
+                     "eval.solver.scheduler = %s: the schedule transform is infinite at r = 1, where %s evaluates the field",
+                     name, tf_solver_name(solver));
+    return 1;
+}
+
 static void read_path(const TfCfg *c, TfTrainOpts *o) {
     TfFlowBatchSpec *f = &o->flow;
     *f = tf_flow_batch_spec();
@@ -53,11 +77,7 @@ static void read_path(const TfCfg *c, TfTrainOpts *o) {
     if (strcmp(s, "condot") && smin != 0.0)
         tf_die_usage("path.sigma_min applies to path=condot only; set it to 0",
                      "path.sigma_min = %g is not supported with path.scheduler = %s", smin, s);
-    if (!strcmp(s, "condot")) f->sched = smin > 0 ? tf_scheduler_ot(smin) : tf_scheduler_condot();
-    else if (!strcmp(s, "polynomial")) f->sched = tf_scheduler_polynomial(tf_cfg_get_float(c, "path.n"));
-    else if (!strcmp(s, "cosine")) f->sched = tf_scheduler_cosine();
-    else if (!strcmp(s, "lvp")) f->sched = tf_scheduler_linear_vp();
-    else f->sched = tf_scheduler_vp(tf_cfg_get_float(c, "path.beta_min"), tf_cfg_get_float(c, "path.beta_max"));
+    f->sched = tf_train_scheduler(c, s, "path.scheduler");
     const char *ts = tf_cfg_get_str(c, "path.time_sampling");
     f->time = !strcmp(ts, "logit_normal")
                   ? tf_time_logit_normal(tf_cfg_get_float(c, "path.logit_mean"), tf_cfg_get_float(c, "path.logit_std"))
@@ -82,6 +102,12 @@ static void read_solver(const TfCfg *c, TfTrainOpts *o) {
     o->atol = tf_cfg_get_float(c, "solver.atol");
     o->rtol = tf_cfg_get_float(c, "solver.rtol");
     if (o->edm_grid && o->solver_steps < 2) tf_die_usage("use solver.steps >= 2 with solver.grid=edm", "edm grid of 1 step");
+    o->sample_transform = tf_train_sampling_scheduler(c, o->solver, &o->sample_sched);
+    o->trajectory = (int)geti(c, "eval.trajectory", 0);
+    if (o->trajectory == 1) tf_die_usage("use eval.trajectory >= 2 (noise and sample at least) or 0", "eval.trajectory = 1");
+    if (o->trajectory > 0 && o->solver == TF_SOLVER_DOPRI5)
+        tf_die_usage("use a fixed-step solver (euler, midpoint, heun, rk4, ddim) for eval.trajectory",
+                     "eval.trajectory: dopri5 keeps no intermediate states on its grid");
 }
 
 void tf_train_opts_read(const TfCfg *c, TfTrainOpts *o) {

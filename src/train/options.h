@@ -50,9 +50,21 @@ typedef struct {
     int solver_steps, edm_grid;
     double atol, rtol;
     double guidance;             /* CFG scale g: u = g u(x|y) + (1 - g) u(x|null); 1 = none */
+    int sample_transform;        /* eval.solver.scheduler set: sample under sample_sched */
+    TfScheduler sample_sched;    /* the sampling scheduler (schedule transform of the trained model) */
+    int trajectory;              /* eval.trajectory: states kept per sample by `tinyflow sample` (0: off) */
 } TfTrainOpts;
 
 /* Read and check the config (validated before); dies (exit 2) naming a key it cannot use. */
 void tf_train_opts_read(const TfCfg *cfg, TfTrainOpts *o);
+
+/* The scheduler `name` (condot | polynomial | cosine | lvp | vp) with its parameters from path.*
+ * (path.sigma_min, path.n, path.beta_min / beta_max; the defaults of configs/path/ when the key is
+ * absent). Dies naming `key` for an unknown name. */
+TfScheduler tf_train_scheduler(const TfCfg *cfg, const char *name, const char *key);
+/* eval.solver.scheduler: 1 and *out when set (sample the model under that scheduler through the
+ * schedule transform); 0 when absent or null. Dies when the solver would evaluate the field at
+ * r = 1, where a VP/LVP target's map is infinite. */
+int tf_train_sampling_scheduler(const TfCfg *cfg, TfSolverKind solver, TfScheduler *out);
 
 #endif

@@ -1,6 +1,7 @@
 /* sample.c - `tinyflow sample` (trainer.h tf_sample_run): a checkpoint -> samples with the
- * configured solver, steps and guidance, as an image grid (samples.png) and a raw NumPy file
- * (samples.npy, float32). Rank 0 only. Must not know about the command line or MPI collectives. */
+ * configured solver, steps, guidance and sampling scheduler, as an image grid (samples.png), a raw
+ * NumPy file (samples.npy, float32) and, with eval.trajectory = K, trajectory.png: the first
+ * samples' states at K evenly spaced grid points from noise to data. Rank 0 only. Must not know about the command line or MPI collectives. */
 #include <omp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +20,32 @@ static void write_npy(const char *path, const float *x, const int *shape, int nd
     for (int i = 0; i < ndim; i++) shp[i] = shape[i];
     char err[4400];
     if (tf_npy_write(path, "<f4", ndim, shp, x, err, sizeof err)) tf_die("cannot write the samples: %s", err);
+}
+
+/* trajectory.png from traj[grid points][n][D]: one row per sample (up to 10), K columns at
+ * evenly spaced grid points (first = noise, last = the sample); toy data: K scatter plots. */
+static void write_trajectory(const char *path, const TfTrainOpts *o, const TfSampler *s, const float *traj) {
+    const int G = s->grid.n, K = o->trajectory < G ? o->trajectory : G, D = s->dim;
+    const size_t state = (size_t)s->n * D;
+    if (o->is_toy) {
+        const int S = 256;
+        float *img = tf_malloc((size_t)K * S * S * sizeof(float));
+        for (int k = 0; k < K; k++)
+            tf_raster_points(traj + (size_t)((int64_t)k * (G - 1) / (K - 1)) * state, s->n, 4.0f, S, img + (size_t)k * S * S);
+        tf_png_write_grid(path, img, K, 1, S, S, 1, K, 4);
+        free(img);
+        return;
+    }
+    const int rows = s->n < 10 ? s->n : 10, C = o->model.in_ch, S = o->model.image_size;
+    float *cells = tf_malloc((size_t)rows * K * D * sizeof(float));
+    for (int i = 0; i < rows; i++)
+        for (int k = 0; k < K; k++) {
+            const float *src = traj + (size_t)((int64_t)k * (G - 1) / (K - 1)) * state + (size_t)i * D;
+            float *dst = cells + ((size_t)i * K + k) * D;
+            for (int j = 0; j < D; j++) dst[j] = src[j] < -1.0f ? -1.0f : (src[j] > 1.0f ? 1.0f : src[j]);
+        }
+    tf_png_write_grid(path, cells, rows * K, C, S, S, rows, K, 2);
+    free(cells);
 }
 
 int tf_sample_run(const TfCfg *cfg, const char *run_dir) {
@@ -55,10 +82,11 @@ int tf_sample_run(const TfCfg *cfg, const char *run_dir) {
     }
     tf_sampler_load(&s, w, tp->n_param_floats);
     TfSolveStats ss;
+    float *traj = o.trajectory > 0 ? tf_malloc((size_t)s.grid.n * (size_t)s.n * s.dim * sizeof(float)) : NULL;
     double t0 = omp_get_wtime();
-    tf_sampler_run(&s, o.seed, &ss);
+    tf_sampler_run(&s, o.seed, traj, &ss);
     double secs = omp_get_wtime() - t0;
-    char png[4300], npy[4300];
+    char png[4300], npy[4300], trj[4300];
     snprintf(png, sizeof png, "%s/samples.png", run_dir);
     snprintf(npy, sizeof npy, "%s/samples.npy", run_dir);
     const int C = o.model.in_ch, S = o.model.image_size;
@@ -75,10 +103,18 @@ int tf_sample_run(const TfCfg *cfg, const char *run_dir) {
         int shape[4] = {s.n, C, S, S};
         write_npy(npy, s.x, shape, 4);
     }
-    printf("sampled %d from %s (%s weights, step %llu): %s, %d steps, NFE %ld, guidance %g, %.1f s\n  grid:    %s\n"
+    printf("sampled %d from %s (%s weights, step %llu): %s, %d steps, NFE %ld, guidance %g%s%s, %.1f s\n  grid:    %s\n"
            "  samples: %s\n",
            s.n, ck->path, group, (unsigned long long)ck->meta.step, tf_solver_name(o.solver), o.solver_steps, ss.nfe,
-           s.guided ? o.guidance : 1.0, secs, png, npy);
+           s.guided ? o.guidance : 1.0, s.transformed ? ", scheduler " : "",
+           s.transformed ? tf_cfg_get_str(cfg, "eval.solver.scheduler") : "", secs, png, npy);
+    if (traj) {
+        snprintf(trj, sizeof trj, "%s/trajectory.png", run_dir);
+        write_trajectory(trj, &o, &s, traj);
+        printf("  trajectory: %s (%d states per sample, t = 0 noise to t = 1 data)\n", trj,
+               o.trajectory < s.grid.n ? o.trajectory : s.grid.n);
+        free(traj);
+    }
     free(w);
     free(sig);
     tf_sampler_free(&s);

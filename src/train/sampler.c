@@ -3,6 +3,7 @@
  * raw) weights, behind the TfVelocityModel bridge, optionally wrapped in classifier-free
  * guidance, integrated from FIXED noise and labels (keyed by the seed alone, so every
  * evaluation of a run shows the same noise) with the configured solver, steps and grid.
+ * eval.solver.scheduler wraps the field in the schedule transform (flow/velocity.h).
  * Everything is allocated in tf_sampler_init. Must not know about MPI, files or tracking. */
 #include <math.h>
 #include <stdlib.h>
@@ -30,6 +31,12 @@ void tf_sampler_init(TfSampler *s, const TfTrainOpts *o, const TfBackend *be, in
         tf_guidance_init(&s->cfgm, &s->tv.model, (float)(o->guidance - 1.0), mc->num_classes, chunk);
         s->model = &s->cfgm.model;
     }
+    if (o->sample_transform) { /* affine in the field, so it commutes with guidance: wrap the outside */
+        tf_schedule_transform_init(&s->st, s->model, &o->flow.sched, &o->sample_sched, chunk);
+        s->model = &s->st.model;
+        s->sched = o->sample_sched;
+        s->transformed = 1;
+    }
     s->opts = tf_solver_opts(o->solver);
     s->opts.ddim_sched = &s->sched;
     if (o->solver == TF_SOLVER_DOPRI5) {
@@ -53,12 +60,13 @@ void tf_sampler_load(TfSampler *s, const float *weights, size_t n) {
     s->inf.be->upload(s->inf.param, weights, n * sizeof(float));
 }
 
-void tf_sampler_run(TfSampler *s, uint64_t seed, TfSolveStats *stats) {
+void tf_sampler_run(TfSampler *s, uint64_t seed, float *traj, TfSolveStats *stats) {
     tf_draw_noise(TF_STREAM_SAMPLE, seed, 0, 0, s->n, s->dim, s->x);
-    tf_sample(s->model, &s->opts, &s->grid, s->n, s->labels, s->x, NULL, stats, s->work);
+    tf_sample(s->model, &s->opts, &s->grid, s->n, s->labels, s->x, traj, stats, s->work);
 }
 
 void tf_sampler_free(TfSampler *s) {
+    if (s->transformed) tf_schedule_transform_free(&s->st);
     if (s->guided) tf_guidance_free(&s->cfgm);
     tf_tape_free(&s->inf);
     tf_grid_free(&s->grid);

@@ -52,7 +52,9 @@ typedef struct {
     int n, dim, num_classes;
     float *x;                     /* [n][dim]: noise in, samples out */
     int *labels;                  /* [n] or NULL */
-    TfScheduler sched;            /* DDIM needs the training path's scheduler */
+    TfScheduler sched;            /* the scheduler the solver integrates under (DDIM needs it) */
+    TfScheduleTransform st;       /* eval.solver.scheduler: the trained model under another scheduler */
+    int transformed;
 } TfSampler;
 
 typedef struct {
@@ -121,7 +123,8 @@ void tf_sampler_init(TfSampler *s, const TfTrainOpts *o, const TfBackend *be, in
 /* Copy weights (the tape's layout, n floats) into the inference tape. */
 void tf_sampler_load(TfSampler *s, const float *weights, size_t n);
 /* Fixed noise and labels (keyed by seed only: the same every call), then solve into s->x. */
-void tf_sampler_run(TfSampler *s, uint64_t seed, TfSolveStats *stats);
+/* traj: NULL, or [s->grid.n][n][dim] floats for the state at every grid point (tf_sample). */
+void tf_sampler_run(TfSampler *s, uint64_t seed, float *traj, TfSolveStats *stats);
 void tf_sampler_free(TfSampler *s);
 /* Points [n][2] -> a 1 x S x S image in [-1, 1] over [-extent, extent]^2 (toy data). */
 void tf_raster_points(const float *xy, int n, float extent, int S, float *img);

@@ -18,6 +18,8 @@
 #             grids and report.html written, one loss per step in metrics.jsonl
 #   render    report.html of a run renders in headless Chromium with its loss plot (77 without it)
 #   sample    `tinyflow sample` writes the grid PNG and a float32 .npy of the right shapes,
+#             a trajectory strip (eval.trajectory), the same exact-ODE samples under another
+#             sampling scheduler (eval.solver.scheduler, dopri5) but not the same 4-step ones,
 #             with and without guidance; another model's checkpoint is refused with exit 2
 #   nan       (fault build) NaN on rank 1 only and +inf on rank 0 only: every rank skips exactly
 #             those steps, parameters/moments/EMA are unchanged by them, skipped_steps = 2 in the
@@ -257,6 +259,42 @@ sample)
         if [ "$wh" = "122,92" ]; then ok "samples.png is 3 x 4 cells of 28 px + 2 px borders ($wh)"; else bad "samples.png is '$wh', want 122,92"; fi
     done
     has s2.0.log "step 10" "sample names the checkpoint step"
+    # Trajectory strip: 5 states (4 Euler steps: every grid point) of the first 10 samples.
+    timeout 120 "$BIN" sample -cd "$CFG" "${UNET[@]}" trainer.resume="$WORK/run" trainer.out_dir=tr eval.n_samples=12 \
+        eval.grid_rows=3 eval.grid_cols=4 solver=euler solver.steps=4 eval.trajectory=5 >tr.log 2>&1
+    expect_rc 0 $? "sample with eval.trajectory=5"
+    wh=$("$PY" "$MET" png tr/trajectory.png)
+    if [ "$wh" = "152,302" ]; then ok "trajectory.png is 10 samples x 5 states ($wh)"; else bad "trajectory.png is '$wh', want 152,302"; fi
+    has tr.log "5 states per sample" "sample names the trajectory"
+    # Schedule transform: the same exact ODE under another scheduler gives the same samples (dopri5,
+    # tight tolerances), while 4 Euler steps under cosine differ from 4 under CondOT.
+    for sch in null cosine polynomial; do
+        timeout 120 "$BIN" sample -cd "$CFG" "${UNET[@]}" trainer.resume="$WORK/run" trainer.out_dir=d_$sch eval.n_samples=8 \
+            eval.grid_rows=2 eval.grid_cols=4 solver=dopri5 solver.atol=1e-7 solver.rtol=1e-7 solver.steps=2000 \
+            eval.solver.scheduler=$sch >d_$sch.log 2>&1
+        expect_rc 0 $? "dopri5 sample, eval.solver.scheduler=$sch"
+        timeout 120 "$BIN" sample -cd "$CFG" "${UNET[@]}" trainer.resume="$WORK/run" trainer.out_dir=e_$sch eval.n_samples=8 \
+            eval.grid_rows=2 eval.grid_cols=4 solver=euler solver.steps=4 eval.solver.scheduler=$sch >e_$sch.log 2>&1
+        expect_rc 0 $? "euler sample, eval.solver.scheduler=$sch"
+    done
+    has d_cosine.log "scheduler cosine" "sample names the sampling scheduler"
+    NPY=$PY; "$NPY" -c 'import numpy' 2>/dev/null || NPY=/usr/bin/python3 # Debian's has numpy
+    for sch in cosine polynomial; do
+        if out=$("$NPY" -c '
+import sys, numpy as np
+a, b, ea, eb = (np.load(f) for f in sys.argv[1:5])
+d, e = float(np.abs(a - b).max()), float(np.abs(ea - eb).max())
+print("dopri5 max |diff| %.2e, euler-4 max |diff| %.2e" % (d, e))
+sys.exit(0 if d < 2e-3 and e > 20 * d else 1)' d_null/samples.npy d_$sch/samples.npy e_null/samples.npy e_$sch/samples.npy 2>&1); then
+            ok "$sch: $out"
+        else
+            bad "$sch: want the same exact-ODE samples and other 4-step samples: $out"
+        fi
+    done
+    timeout 120 "$BIN" sample -cd "$CFG" "${UNET[@]}" trainer.resume="$WORK/run" trainer.out_dir=hv eval.n_samples=8 \
+        eval.grid_rows=2 eval.grid_cols=4 solver=heun eval.solver.scheduler=vp >hv.log 2>&1
+    expect_rc 2 $? "heun under a VP sampling scheduler is refused"
+    has hv.log "euler, midpoint or ddim" "with the hint"
     timeout 120 "$BIN" sample -cd "$CFG" "${UNET[@]}" model.base_ch=16 trainer.resume="$WORK/run" trainer.out_dir=sx >sx.log 2>&1
     expect_rc 2 $? "sampling another model's checkpoint is refused"
     has sx.log "does not fit this model" "with the signature message"
