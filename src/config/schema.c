@@ -94,6 +94,7 @@ static const TfCfgKey k_keys[] = {
     {"trainer.out_dir", TF_CFG_STR, ANY, N, NULL, "run directory (null: outputs/DATE/TIME)"},
     {"trainer.step_timeout", TF_CFG_FLOAT, 0, 1e7, 0, NULL, "watchdog: seconds one step may take (0: off)"},
     {"trainer.eval_timeout", TF_CFG_FLOAT, 0, 1e7, 0, NULL, "watchdog: seconds for start-up, an evaluation or a save"},
+    {"trainer.device", TF_CFG_STR, ANY, 0, "cpu|cuda|auto", "where the step runs (auto: cuda when built with it and a GPU is visible)"},
 
     {"eval.every", TF_CFG_INT, 0, BIG, 0, NULL, "steps between evaluations"},
     {"eval.n_samples", TF_CFG_INT, 0, 1e7, 0, NULL, "samples per evaluation"},

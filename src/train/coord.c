@@ -2,7 +2,8 @@
  * report.html) with the flattened resolved config as params, console progress at each log
  * step, and the evaluation: a sample grid from fixed noise with the EMA weights (rank 0), and
  * the FID hook (every rank: it is collective; rank 0 logs what it returns). The hook's progress
- * callback re-arms the watchdog, so a long FID never trips it.
+ * callback re-arms the watchdog, so a long FID never trips it. Samplers run on the CPU backend
+ * from the host weights (st->param_host / ema: the trainer copies a GPU's state there first).
  * Must not know about MPI, metrics or the training step's internals. */
 #include <math.h>
 #include <stdio.h>
@@ -111,7 +112,7 @@ void tf_coord_open(TfTrainer *tr, int resumed) {
     log_params(tr);
     /* the sampler of the grid (the FID hook gets its own, on every rank: fid_eval) */
     if (tr->o.eval_every > 0 && tr->o.eval_n > 0) {
-        tf_sampler_init(&tr->eval, &tr->o, tr->be, (int)tr->o.eval_n);
+        tf_sampler_init(&tr->eval, &tr->o, tf_backend_cpu(), (int)tr->o.eval_n); /* host weights, any device */
         tr->eval_ready = 1;
         if (tr->o.is_toy) tr->raster = tf_malloc(128 * 128 * sizeof(float));
     }
@@ -157,9 +158,9 @@ static void fid_progress(void *ctx, int64_t done, int64_t total) {
  * Returns 1 and fills *v when the hook gave values. */
 static int fid_eval(TfTrainer *tr, TfEvalValues *v) {
     const TfTrainState *st = &tr->st;
-    const float *w = tr->o.use_ema && st->ema ? st->ema : st->tape.param;
+    const float *w = tr->o.use_ema && st->ema ? st->ema : st->param_host;
     if (!tr->fid_ready) { /* 64 rows per model call (128 with guidance); built once: tapes are big */
-        tf_sampler_init(&tr->fid, &tr->o, tr->be, 64);
+        tf_sampler_init(&tr->fid, &tr->o, tf_backend_cpu(), 64);
         tr->fid_ready = 1;
         fid_progress(tr, 0, tr->o.fid_samples); /* building it can take seconds */
     }
@@ -193,7 +194,7 @@ void tf_coord_eval(TfTrainer *tr) {
     memset(&ss, 0, sizeof ss);
     int logged = 0;
     if (tr->eval_ready) {
-        const float *w = tr->o.use_ema && st->ema ? st->ema : st->tape.param;
+        const float *w = tr->o.use_ema && st->ema ? st->ema : st->param_host;
         tf_sampler_load(&tr->eval, w, st->n);
         tf_sampler_run(&tr->eval, tr->o.seed, NULL, &ss);
         if (tr->o.is_toy) {

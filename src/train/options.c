@@ -158,6 +158,7 @@ void tf_train_opts_read(const TfCfg *c, TfTrainOpts *o) {
     o->step_timeout = getf(c, "trainer.step_timeout", 600.0);
     o->eval_timeout = getf(c, "trainer.eval_timeout", 3600.0);
     if (o->eval_timeout > 0 && o->eval_timeout < o->step_timeout) o->eval_timeout = o->step_timeout;
+    o->device = tf_cfg_has(c, "trainer.device") ? tf_cfg_get_str(c, "trainer.device") : "cpu";
 
     o->eval_every = tf_cfg_get_int(c, "eval.every");
     o->eval_n = tf_cfg_get_int(c, "eval.n_samples");

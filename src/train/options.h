@@ -43,6 +43,7 @@ typedef struct {
     const char *resume;          /* "auto", "never" or a path */
     double ema_decay;            /* 0: off */
     double step_timeout, eval_timeout; /* seconds; 0: off */
+    const char *device;          /* trainer.device: "cpu", "cuda" or "auto" (absent: "cpu") */
     /* evaluation */
     int64_t eval_every, eval_n, fid_samples;
     int grid_rows, grid_cols, use_ema;

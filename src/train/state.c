@@ -4,7 +4,10 @@
  * the step, the loader's (epoch, cursor), the skipped-step count and the current streak of
  * skipped steps (trainer.max_skips counts it across a resume): all randomness is keyed by
  * (seed, step, global sample), so nothing else carries over.
- * Must not know about the command line or the tracking sinks. */
+ * Everything here works on the host arenas (st->param_host, m, v, ema): on the CPU they are the
+ * live state; on a GPU the trainer copies the device state into them first (TfTrainDevice
+ * to_host) and a resume sends them back (from_host), so checkpoints are the same either way.
+ * Must not know about the command line, the tracking sinks or any device API. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -24,11 +27,12 @@ void tf_train_state_init(TfTrainer *tr) {
     tf_model_build(&st->tape, &tr->o.model, tr->be, (int)tr->M, TF_BUILD_TRAIN, tr->o.seed, NULL);
     TfTape *tp = &st->tape;
     st->n = tp->n_param_floats;
+    st->param_host = tr->dev ? tf_aligned_alloc(st->n * sizeof(float)) : tp->param;
     st->m = tf_aligned_alloc(st->n * sizeof(float));
     st->v = tf_aligned_alloc(st->n * sizeof(float));
     st->ema = tr->o.ema_decay > 0 ? tf_aligned_alloc(st->n * sizeof(float)) : NULL;
     int groups = st->ema ? 4 : 3, np = tp->n_params;
-    float *arena[4] = {tp->param, st->m, st->v, st->ema};
+    float *arena[4] = {st->param_host, st->m, st->v, st->ema};
     st->names = tf_malloc((size_t)np * groups * (TF_NAME_MAX + 16));
     st->tensors = tf_calloc((size_t)np * groups, sizeof *st->tensors);
     st->sig = tf_calloc((size_t)np, sizeof *st->sig);
@@ -52,6 +56,7 @@ void tf_train_state_init(TfTrainer *tr) {
 }
 
 void tf_train_state_free(TfTrainState *st) {
+    if (st->param_host != st->tape.param) free(st->param_host);
     tf_tape_free(&st->tape);
     free(st->m);
     free(st->v);
@@ -124,13 +129,13 @@ static void load_on_root(TfTrainer *tr, int64_t hdr[7]) {
         tf_die_usage("resume with the model.* settings the checkpoint was trained with, or use another "
                      "trainer.out_dir / trainer.resume=never",
                      "%s", err);
-    if (tf_train_copy_group(&st->tape, ck, "param", st->tape.param) ||
+    if (tf_train_copy_group(&st->tape, ck, "param", st->param_host) ||
         tf_train_copy_group(&st->tape, ck, "adam_m", st->m) || tf_train_copy_group(&st->tape, ck, "adam_v", st->v))
         tf_die_usage("resume from a training checkpoint (with adam_m/ and adam_v/)",
                      "checkpoint '%s' has no optimizer state", ck->path);
     if (st->ema && tf_train_copy_group(&st->tape, ck, "ema", st->ema)) {
         printf("note: %s has no EMA; the EMA restarts from the parameters\n", ck->path);
-        memcpy(st->ema, st->tape.param, st->n * sizeof(float));
+        memcpy(st->ema, st->param_host, st->n * sizeof(float));
     }
     char diff[1024];
     if (tf_ckpt_config_diff(ck->meta.config_text, tr->cfg_text, NULL, diff, sizeof diff))
@@ -156,13 +161,14 @@ static void load_on_root(TfTrainer *tr, int64_t hdr[7]) {
 int tf_train_resume(TfTrainer *tr) {
     TfTrainState *st = &tr->st;
     int64_t hdr[7] = {0};
+    if (tr->dev) tr->dev->to_host(tr); /* the freshly initialised parameters, on a device */
     if (tr->rank == 0) {
         load_on_root(tr, hdr);
         fflush(stdout);
     }
     tf_dist_bcast(hdr, sizeof hdr, 0);
     /* parameters always come from rank 0 (fresh ones too: replicas start identical) */
-    tf_dist_bcast(st->tape.param, st->n * sizeof(float), 0);
+    tf_dist_bcast(st->param_host, st->n * sizeof(float), 0);
     if (hdr[0]) {
         tf_dist_bcast(st->m, st->n * sizeof(float), 0);
         tf_dist_bcast(st->v, st->n * sizeof(float), 0);
@@ -176,12 +182,13 @@ int tf_train_resume(TfTrainer *tr) {
     } else {
         memset(st->m, 0, st->n * sizeof(float));
         memset(st->v, 0, st->n * sizeof(float));
-        if (st->ema) memcpy(st->ema, st->tape.param, st->n * sizeof(float));
+        if (st->ema) memcpy(st->ema, st->param_host, st->n * sizeof(float));
         st->step = st->skipped = 0;
         st->loader.epoch = st->loader.cursor = 0;
         st->train_seconds = 0;
         tr->consecutive_skips = 0;
     }
+    if (tr->dev) tr->dev->from_host(tr);
     return (int)hdr[0];
 }
 
@@ -215,7 +222,7 @@ int tf_train_save(TfTrainer *tr, char *path, size_t cap) {
 }
 
 void tf_train_check_replicas(TfTrainer *tr) {
-    const unsigned char *p = (const unsigned char *)tr->st.tape.param;
+    const unsigned char *p = (const unsigned char *)tr->st.param_host;
     uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < tr->st.n * sizeof(float); i++) h = (h ^ p[i]) * 1099511628211ull;
     uint64_t lo, hi;

@@ -9,7 +9,10 @@
  *   4. MPI_Allreduce(SUM) over the gradient arena = the gradient of the global-mean loss;
  *      global-norm clipping, Adam/AdamW at the schedule's rate, EMA.
  * Nothing is allocated here: tf_train_step_alloc sizes every buffer at start-up.
- * Must not know about files, tracking or the command line. */
+ * On a GPU (tr->dev, device.c) steps 1 and 3 are the same host code, the batch is uploaded
+ * through the backend, and the loss, the finiteness check and step 4 are the device table's
+ * (device_cuda.c: NCCL instead of MPI for the gradient sum); the CPU code below is unchanged.
+ * Must not know about files, tracking, the command line or any device API. */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,7 +73,8 @@ static int64_t flow_batch(TfTrainer *tr, const TfBatch *b, uint64_t step) {
     return 0;
 }
 
-/* Forward/backward over the micro-batches; returns this rank's share of the global-mean loss. */
+/* Forward/backward over the micro-batches; returns this rank's share of the global-mean loss
+ * (on a device: 0, the loss is still on it). */
 static double local_grads(TfTrainer *tr, int64_t row0, uint64_t step) {
     TfTape *tp = &tr->st.tape;
     const TfBackend *be = tr->be;
@@ -88,9 +92,13 @@ static double local_grads(TfTrainer *tr, int64_t row0, uint64_t step) {
         tp->step = step;
         tp->sample0 = (uint64_t)tr->rank * (uint64_t)tr->L + (uint64_t)(k * tr->M);
         tf_tape_forward(tp);
-        const float *out = tf_tape_data(tp, tp->output);
-        loss += tf_mse_fwd(M * D, out, tr->target + r * D, denom);
-        tf_mse_bwd(M * D, out, tr->target + r * D, denom, tf_tape_grad(tp, tp->output), 0);
+        if (tr->dev) { /* loss and its gradient on the device; the value stays there until check */
+            tr->dev->loss(tr, tr->target + r * D, M * D, denom, k > 0);
+        } else {
+            const float *out = tf_tape_data(tp, tp->output);
+            loss += tf_mse_fwd(M * D, out, tr->target + r * D, denom);
+            tf_mse_bwd(M * D, out, tr->target + r * D, denom, tf_tape_grad(tp, tp->output), 0);
+        }
         tf_tape_backward(tp);
     }
     return loss;
@@ -100,9 +108,14 @@ static void inject_faults(TfTrainer *tr, int64_t step, double *loss) {
     float *g = tr->st.tape.grad;
     if (tf_train_fault(TF_FAULT_NAN, tr->rank, step, NULL)) {
         *loss = NAN;
-        for (size_t i = 0; i < tr->st.n; i++) g[i] = NAN;
+        if (tr->dev) tr->dev->poison_grad(tr, NAN);
+        else for (size_t i = 0; i < tr->st.n; i++) g[i] = NAN;
     }
-    if (tf_train_fault(TF_FAULT_INF, tr->rank, step, NULL)) g[tr->st.n / 2] = INFINITY;
+    if (tf_train_fault(TF_FAULT_INF, tr->rank, step, NULL)) {
+        const float inf = INFINITY;
+        if (tr->dev) tr->be->upload(g + tr->st.n / 2, &inf, sizeof inf); /* a device copy, ordered on its stream */
+        else g[tr->st.n / 2] = INFINITY;
+    }
     if (tf_train_fault(TF_FAULT_TERM, tr->rank, step, NULL)) {
         kill(getpid(), SIGTERM); /* process-directed, as a real one: the signal thread takes it */
         for (int i = 0; i < 200 && !tf_signals_pending(); i++) nanosleep(&(struct timespec){0, 5000000}, NULL);
@@ -119,8 +132,16 @@ int tf_train_step(TfTrainer *tr, const TfBatch *b, int *skipped) {
     int64_t row0 = flow_batch(tr, b, (uint64_t)s);
     double loss = local_grads(tr, row0, (uint64_t)s);
     inject_faults(tr, s, &loss);
+    int finite_here;
+    if (tr->dev) { /* loss += the device's (NaN stays NaN), and its finiteness flag: the step's one wait */
+        int grads_finite;
+        tr->dev->check(tr, &loss, &grads_finite);
+        finite_here = isfinite(loss) && grads_finite;
+    } else {
+        finite_here = isfinite(loss) && tf_all_finite(n, grad);
+    }
     /* Agree on the step: skip it if any rank saw a non-finite value; stop if any rank got a signal. */
-    int flags[2] = {!isfinite(loss) || !tf_all_finite(n, grad), tf_signals_pending()};
+    int flags[2] = {!finite_here, tf_signals_pending()};
     tf_dist_allreduce_max_i32(flags, 2);
     *skipped = flags[0];
     tr->win_steps++;
@@ -131,13 +152,18 @@ int tf_train_step(TfTrainer *tr, const TfBatch *b, int *skipped) {
         tr->consecutive_skips = 0;
         tr->win_loss += loss;
         tr->win_ok++;
-        tf_dist_allreduce_sum_f32(grad, n);
-        double norm = tf_grad_norm(n, grad);
-        if (tr->o.grad_clip > 0 && norm > tr->o.grad_clip) tf_scale(n, grad, (float)(tr->o.grad_clip / (norm + 1e-6)));
         long t = (long)(s - st->skipped) + 1; /* Adam updates so far, this one included */
         double lr = tf_lr_at(&tr->o.lr, s);
-        tf_adam_update(&tr->o.adam, n, param, grad, st->m, st->v, t, (float)lr);
-        if (st->ema) tf_ema_update(n, st->ema, param, tf_ema_decay((float)tr->o.ema_decay, t - 1));
+        double norm;
+        if (tr->dev) { /* the same passes on the device (NCCL for the sum) */
+            tr->dev->update(tr, t, (float)lr, &norm);
+        } else {
+            tf_dist_allreduce_sum_f32(grad, n);
+            norm = tf_grad_norm(n, grad);
+            if (tr->o.grad_clip > 0 && norm > tr->o.grad_clip) tf_scale(n, grad, (float)(tr->o.grad_clip / (norm + 1e-6)));
+            tf_adam_update(&tr->o.adam, n, param, grad, st->m, st->v, t, (float)lr);
+            if (st->ema) tf_ema_update(n, st->ema, param, tf_ema_decay((float)tr->o.ema_decay, t - 1));
+        }
         tr->last_grad_norm = norm;
         tr->last_lr = lr;
     }

@@ -4,6 +4,8 @@
  *   state.c    model + optimizer arenas, checkpoint save, resume (rank 0 loads, all receive)
  *   sampler.c  sampling on an inference tape (evaluation grids, `tinyflow sample`)
  *   coord.c    rank 0's tracking: params, scalars, console progress, evaluation (the FID hook: all ranks)
+ *   device.c   trainer.device (cpu | cuda | auto) -> the backend, and the device step's table (below)
+ *   device_cuda.c  (CUDA builds only) the step's device part on one GPU: loss, NCCL, optimizer
  * Not a public interface: include train/trainer.h elsewhere.
  */
 #ifndef TF_TRAIN_INTERNAL_H
@@ -27,7 +29,11 @@
 typedef struct {
     TfTape tape;           /* the training model, built for the micro-batch */
     size_t n;              /* parameter floats */
-    float *m, *v, *ema;    /* Adam moments, EMA (NULL when trainer.ema_decay = 0); the tape's layout */
+    /* Host arenas (the tape's layout): on the CPU the live state (param_host IS tape.param);
+     * on a GPU the host copies that checkpoints, resume, the replica check and evaluation use,
+     * valid after TfTrainDevice.to_host (the live state is then in device memory). */
+    float *param_host;
+    float *m, *v, *ema;    /* Adam moments, EMA (NULL when trainer.ema_decay = 0) */
     int64_t step;          /* optimizer steps done (skipped ones included) */
     int64_t skipped;       /* non-finite steps skipped so far */
     TfLoaderState loader;  /* where the next global batch starts */
@@ -57,14 +63,41 @@ typedef struct {
     int transformed;
 } TfSampler;
 
+typedef struct TfTrainer TfTrainer;
+
+/* The device part of a step when the tape's memory is not the host's (trainer.device = cuda):
+ * a table, as backend.h's, so step.c and state.c name no device API. NULL on the CPU, where
+ * step.c's own code runs (unchanged). All of it is enqueued on the device; only `check`
+ * (the loss and finiteness flag the skip decision needs) and `update` (the gradient norm it
+ * logs) wait for the device. */
 typedef struct {
+    const char *name;
+    void (*alloc)(TfTrainer *tr);     /* after tf_train_state_init: moments, EMA, targets, scalars */
+    void (*free)(TfTrainer *tr);      /* before tf_train_state_free; also ends NCCL */
+    void (*to_host)(TfTrainer *tr);   /* parameters, moments, EMA -> st's host arenas */
+    void (*from_host)(TfTrainer *tr); /* st's host arenas -> the device */
+    /* After a micro-batch's forward: its target (host, n floats) up, MSE (acc: add to the
+     * step's loss) and its gradient into the tape's output gradient. */
+    void (*loss)(TfTrainer *tr, const float *target, size_t n, double denom, int acc);
+    void (*poison_grad)(TfTrainer *tr, float value); /* fault injection: every gradient element = value */
+    /* *loss += this step's loss; *finite = every local gradient element is finite. Waits. */
+    void (*check)(TfTrainer *tr, double *loss, int *finite);
+    /* Gradient sum over ranks (NCCL), norm, clipping, Adam/AdamW, EMA; *norm = the norm before
+     * clipping (as the CPU step logs it). */
+    void (*update)(TfTrainer *tr, long t, float lr, double *norm);
+} TfTrainDevice;
+
+struct TfTrainer {
     const TfCfg *cfg;
     const char *run_dir;
     char ckpt_dir[4200];
     TfTrainOpts o;
     const TfDist *dist;
     int rank, world;
-    const TfBackend *be;
+    const TfBackend *be;           /* the training tape's backend */
+    const TfTrainDevice *dev;      /* NULL: the CPU step (host memory) */
+    void *dev_state;               /* the device's own buffers (device_cuda.c) */
+    char device_text[256];         /* for the banner: "cpu", or the GPU and how it was chosen */
     /* data */
     TfDataset *ds;
     TfLoader *loader;
@@ -93,7 +126,14 @@ typedef struct {
     TfSampler fid;
     int fid_ready;
     float *raster;                 /* toy-data scatter image */
-} TfTrainer;
+};
+
+/* device.c: resolve trainer.device (auto: every rank alike) and set tr->be, tr->dev,
+ * tr->device_text. cuda without a CUDA build or without a visible GPU dies (exit 2) with a hint. */
+void tf_train_device_open(TfTrainer *tr);
+/* device_cuda.c (defined in CUDA builds only; device.c calls it there): the CUDA backend on
+ * local rank mod visible GPUs, NCCL when world > 1; sets tr->be. */
+const TfTrainDevice *tf_train_cuda_open(TfTrainer *tr);
 
 /* state.c */
 void tf_train_state_init(TfTrainer *tr);
@@ -101,9 +141,11 @@ void tf_train_state_free(TfTrainState *st);
 /* All ranks: find/load the checkpoint trainer.resume names (rank 0), check its signature,
  * broadcast parameters, moments, EMA and counters. Returns 1 when resumed. */
 int tf_train_resume(TfTrainer *tr);
-/* Rank 0: save a checkpoint of the current state and apply retention. 0, or -1 (warned). */
+/* Rank 0: save a checkpoint of the host arenas (after to_host on a device) and apply
+ * retention. 0, or -1 (warned). */
 int tf_train_save(TfTrainer *tr, char *path, size_t cap);
-/* All ranks: die unless every replica holds the same parameter bits (FNV-1a over the arena). */
+/* All ranks: die unless every replica holds the same parameter bits (FNV-1a over the host
+ * arena: after to_host on a device). */
 void tf_train_check_replicas(TfTrainer *tr);
 /* Resolve trainer.resume / a path into a loaded checkpoint (rank 0; NULL when none and allowed). */
 TfCkpt *tf_train_find_checkpoint(const char *resume, const char *ckpt_dir, int required);

@@ -3,7 +3,8 @@
  * (rank 0 saves; all ranks compare replica hashes), evaluations (rank 0), an agreed stop on a
  * signal, the watchdog budgets (a step gets trainer.step_timeout; start-up, a save or an
  * evaluation, and the step right after them, get trainer.eval_timeout, because peers wait for
- * rank 0 in that step's first collective).
+ * rank 0 in that step's first collective). trainer.device picks the backend (device.c); on a
+ * GPU the device state is copied to the host arenas before every save or evaluation.
  * Must not know about the command line. */
 #include <math.h>
 #include <omp.h>
@@ -83,6 +84,7 @@ static void banner(const TfTrainer *tr, int threads, const char *why, int resume
     printf("  global batch %lld = %d x %lld per rank, micro-batch %lld (%lld per step), %lld steps%s, tape %.1f MiB\n",
            (long long)tr->o.batch, tr->world, (long long)tr->L, (long long)tr->M, (long long)tr->n_micro,
            (long long)tr->total_steps, resumed ? " (resumed)" : "", (double)tf_tape_bytes(tp) / 1048576.0);
+    if (strcmp(tr->o.device, "cpu")) printf("  device %s\n", tr->device_text); /* the default banner is unchanged */
     printf("  run dir %s\n", tr->run_dir);
     fflush(stdout);
 }
@@ -115,9 +117,10 @@ int tf_train_run(const TfCfg *cfg, const char *run_dir) {
     const char *why;
     int threads = choose_threads(tr, &why);
     omp_set_num_threads(threads);
-    tr->be = tf_backend_cpu();
+    tf_train_device_open(tr); /* trainer.device: tr->be, and tr->dev on a GPU */
     open_data(tr);
     tf_train_state_init(tr);
+    if (tr->dev) tr->dev->alloc(tr);
     tf_train_step_alloc(tr);
     tr->cfg_text = config_text(cfg);
     if (tr->rank == 0) {
@@ -174,6 +177,7 @@ int tf_train_run(const TfCfg *cfg, const char *run_dir) {
             tf_watchdog_arm(tr->o.eval_timeout, want_eval ? "evaluation after step" : "checkpoint after step", done);
             long_phase = 1;
         }
+        if ((want_ckpt || want_eval) && tr->dev) tr->dev->to_host(tr); /* what saves and evaluations read */
         if (want_ckpt) {
             tf_train_check_replicas(tr);
             if (tr->rank == 0 && tf_train_save(tr, last_ckpt, sizeof last_ckpt) == 0) {
@@ -215,6 +219,7 @@ int tf_train_run(const TfCfg *cfg, const char *run_dir) {
     tf_loader_free(tr->loader);
     tf_dataset_free(tr->ds);
     tf_train_step_free(tr);
+    if (tr->dev) tr->dev->free(tr);
     tf_train_state_free(&tr->st);
     free(tr->cfg_text);
     free(tr);

@@ -15,7 +15,8 @@
 #   4. build tinyflow, the gpu tests and bench_step_cuda
 #   5. `tinyflow info` (the visible GPUs)
 #   6. ctest -L gpu: every op vs the CPU, whole training steps vs the CPU + determinism,
-#      checkpoint round trips, NCCL allreduce (1 rank; the 2-rank case skips on one GPU)
+#      checkpoint round trips, NCCL allreduce (1 rank; the 2-rank case skips on one GPU),
+#      `tinyflow train trainer.device=cuda` vs cpu (per-step losses, checkpoints across devices)
 #   7. compute-sanitizer memcheck and racecheck on the small op cases, if the tool works here
 #   8. benchmark: the cifar UNet training step at batch 128, tinyflow fp32 and TF32
 #      (bench_step_cuda), a per-node-kind profile, and PyTorch eager on the same GPU, fp32 and
@@ -104,7 +105,7 @@ if [ "$have_build" = 1 ]; then
   if timeout 180 cmake -S "$root" -B "$build" "${cmake_args[@]}" >"$out/configure.log" 2>&1; then
     grep -E "tinyflow:|CUDA compiler identification" "$out/configure.log"
     step "4. build"
-    targets=(tinyflow bench_step_cuda test_gpu_ops test_gpu_ops_misc test_gpu_step test_gpu_ckpt)
+    targets=(tinyflow bench_step_cuda test_gpu_ops test_gpu_ops_misc test_gpu_step test_gpu_ckpt test_gpu_train)
     grep -q "^NCCL_LIBRARY:FILEPATH=.*nccl" "$build/CMakeCache.txt" && targets+=(test_gpu_nccl)
     if timeout 300 cmake --build "$build" -j "$jobs" --target "${targets[@]}" >"$out/build.log" 2>&1; then
       built=1
