@@ -77,10 +77,13 @@ static void score_model(const TfCfg *cfg, const TfEvalContext *ctx, const TfRedu
     if (save && red->world > 1) tf_die_usage("run with one process to save samples", "eval.save_samples needs one process");
     float *x = tf_malloc(sizeof(float) * (size_t)D * (save ? (size_t)(hi - lo) : (size_t)chunk));
     int *lab = tf_malloc(sizeof(int) * chunk);
+    char iv_text[64] = "";
+    if (so.guidance != 1.0f && (so.guidance_interval[0] > 0.0f || so.guidance_interval[1] < 1.0f))
+        snprintf(iv_text, sizeof iv_text, " on t in [%g, %g]", (double)so.guidance_interval[0], (double)so.guidance_interval[1]);
     if (red->rank == 0)
-        printf("fid: %lld samples from %s (step %llu, %s weights), %s %d steps, guidance %g%s%s, %d ranks\n", (long long)N,
+        printf("fid: %lld samples from %s (step %llu, %s weights), %s %d steps, guidance %g%s%s%s, %d ranks\n", (long long)N,
                ck->path, (unsigned long long)ck->meta.step, group, tf_solver_name(so.solver), so.steps,
-               (double)so.guidance, so.transform ? ", sampled under scheduler " : "",
+               (double)so.guidance, iv_text, so.transform ? ", sampled under scheduler " : "",
                so.transform ? tf_cfg_get_str(cfg, "eval.solver.scheduler") : "", red->world);
     time_t t0 = time(NULL);
     for (int64_t i0 = lo; i0 < hi; i0 += chunk) {

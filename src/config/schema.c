@@ -65,6 +65,7 @@ static const TfCfgKey k_keys[] = {
     {"solver.atol", TF_CFG_FLOAT, 0, 1, LO, NULL, "dopri5 absolute tolerance"},
     {"solver.rtol", TF_CFG_FLOAT, 0, 1, LO, NULL, "dopri5 relative tolerance"},
     {"solver.guidance", TF_CFG_FLOAT, 0, 100, 0, NULL, "classifier-free guidance scale"},
+    {"solver.guidance_interval", TF_CFG_FLOAT_LIST, 0, 1, 0, NULL, "[lo, hi]: guide only for t in it (absent: [0, 1])"},
 
     {"optim.name", TF_CFG_STR, ANY, 0, "adam|adamw", "optimizer"},
     {"optim.lr", TF_CFG_FLOAT, 0, 10, LO, NULL, "peak learning rate"},
@@ -105,6 +106,7 @@ static const TfCfgKey k_keys[] = {
     {"eval.solver.name", TF_CFG_STR, ANY, N, "euler|midpoint|heun|rk4|rk4_38|ddim|dopri5", "eval solver"},
     {"eval.solver.steps", TF_CFG_INT, 1, 1e6, N, NULL, "eval solver steps"},
     {"eval.solver.guidance", TF_CFG_FLOAT, 0, 100, N, NULL, "eval guidance scale"},
+    {"eval.solver.guidance_interval", TF_CFG_FLOAT_LIST, 0, 1, N, NULL, "eval guidance interval [lo, hi]"},
     {"eval.solver.scheduler", TF_CFG_STR, ANY, N, "condot|polynomial|cosine|lvp|vp", "sample under this scheduler (schedule transform; null: the training path)"},
     {"eval.trajectory", TF_CFG_INT, 0, 256, 0, NULL, "tinyflow sample: states per sample in trajectory.png (0: off)"},
     {"eval.checkpoint", TF_CFG_STR, ANY, N, NULL, "flow-model checkpoint (file or folder) for fid / likelihood"},
@@ -422,6 +424,18 @@ static void check_cross(Report *r, int world) {
         }
         /* fuzzing fix: model.groups=0 divided by zero here (the test came after the division) */
         if (groups > 0 && base % groups) report(r, "model.groups = %lld must divide model.base_ch = %lld", (long long)groups, (long long)base);
+    }
+    for (int g = 0; g < 2; g++) {
+        const char *key = g ? "eval.solver.guidance_interval" : "solver.guidance_interval";
+        const TfCfgNode *iv = node_at(r, key);
+        if (!iv || iv->type != TF_NODE_LIST) continue;
+        if (iv->n != 2) { report(r, "%s must have 2 elements [lo, hi], not %zu", key, iv->n); continue; }
+        double b[2];
+        for (int e = 0; e < 2; e++) {
+            const TfCfgNode *x = iv->items[e];
+            b[e] = x->type == TF_NODE_INT ? (double)x->i : x->type == TF_NODE_FLOAT ? x->f : (double)e;
+        }
+        if (b[0] >= b[1]) report(r, "%s = [%g, %g]: lo must be below hi", key, b[0], b[1]);
     }
     const TfCfgNode *betas = node_at(r, "optim.betas");
     if (betas && betas->type == TF_NODE_LIST && betas->n != 2) report(r, "optim.betas must have 2 elements, not %zu", betas->n);

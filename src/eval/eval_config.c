@@ -19,6 +19,16 @@ static double float_or(const TfCfg *cfg, const char *key, double fallback) {
     return tf_cfg_has(cfg, key) ? tf_cfg_get_float(cfg, key) : fallback;
 }
 
+void tf_eval_guidance_interval(const TfCfg *cfg, float iv[2]) {
+    const char *key = tf_cfg_has(cfg, "eval.solver.guidance_interval") ? "eval.solver.guidance_interval"
+                      : tf_cfg_has(cfg, "solver.guidance_interval")    ? "solver.guidance_interval" : NULL;
+    double b[2] = {0.0, 1.0};
+    if (key && tf_cfg_get_float_list(cfg, key, b, 2) != 2)
+        tf_die_usage("give two times, e.g. [0.2, 0.8]", "%s must have 2 elements", key);
+    iv[0] = (float)b[0];
+    iv[1] = (float)b[1];
+}
+
 TfEvalSampleOpts tf_eval_sample_opts(const TfCfg *cfg, const TfScheduler *sched) {
     TfEvalSampleOpts o;
     memset(&o, 0, sizeof o);
@@ -28,6 +38,7 @@ TfEvalSampleOpts tf_eval_sample_opts(const TfCfg *cfg, const TfScheduler *sched)
         tf_die_usage("use euler, midpoint, heun, rk4, rk4_38, ddim or dopri5", "unknown solver '%s'", name);
     o.steps = (int)int_or(cfg, "eval.solver.steps", tf_cfg_get_int(cfg, "solver.steps"));
     o.guidance = (float)float_or(cfg, "eval.solver.guidance", tf_cfg_get_float(cfg, "solver.guidance"));
+    tf_eval_guidance_interval(cfg, o.guidance_interval);
     o.edm_grid = !strcmp(tf_cfg_get_str(cfg, "solver.grid"), "edm");
     o.atol = tf_cfg_get_float(cfg, "solver.atol");
     o.rtol = tf_cfg_get_float(cfg, "solver.rtol");

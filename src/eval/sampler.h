@@ -30,6 +30,7 @@ typedef struct {
     int edm_grid;       /* 1: EDM time grid (solver.grid = edm), 0: uniform */
     double atol, rtol;  /* dopri5 */
     float guidance;     /* CFG scale, 1 = none */
+    float guidance_interval[2]; /* guide only for t in [lo, hi] ({0, 1}: everywhere) */
     TfScheduler sched;  /* the path the model was trained with (DDIM needs it) */
     int transform;      /* 1: sample under `target` through the schedule transform */
     TfScheduler target;

@@ -68,9 +68,12 @@ static void cfg_prepare(TfCfgModel *c, int n, const float *x, const int *labels)
     for (int i = 0; i < n; i++) c->labels2[n + i] = c->null_label;
 }
 
+/* No null branch: w = 0, or t outside the guidance interval. */
+static int cfg_plain(const TfCfgModel *c, float t) { return c->w == 0.0f || t < c->t_lo || t > c->t_hi; }
+
 static void cfg_velocity(void *ctx, int n, const float *x, float t, const int *labels, float *v) {
     TfCfgModel *c = ctx;
-    if (c->w == 0.0f) { c->inner->velocity(c->inner->ctx, n, x, t, labels, v); return; }
+    if (cfg_plain(c, t)) { c->inner->velocity(c->inner->ctx, n, x, t, labels, v); return; }
     cfg_prepare(c, n, x, labels);
     c->inner->velocity(c->inner->ctx, 2 * n, c->x2, t, c->labels2, c->v2);
     size_t nd = (size_t)n * c->model.dim;
@@ -81,7 +84,7 @@ static void cfg_velocity(void *ctx, int n, const float *x, float t, const int *l
 static void cfg_velocity_vjp(void *ctx, int n, const float *x, float t, const int *labels, const float *cot,
                              float *v, float *xgrad) {
     TfCfgModel *c = ctx;
-    if (c->w == 0.0f) { c->inner->velocity_vjp(c->inner->ctx, n, x, t, labels, cot, v, xgrad); return; }
+    if (cfg_plain(c, t)) { c->inner->velocity_vjp(c->inner->ctx, n, x, t, labels, cot, v, xgrad); return; }
     cfg_prepare(c, n, x, labels);
     size_t nd = (size_t)n * c->model.dim;
     memcpy(c->cot2, cot, nd * sizeof(float));
@@ -102,6 +105,8 @@ void tf_guidance_init(TfCfgModel *c, const TfVelocityModel *inner, float w, int 
     memset(c, 0, sizeof *c);
     c->inner = inner;
     c->w = w;
+    c->t_lo = 0.0f;
+    c->t_hi = 1.0f;
     c->null_label = num_classes;
     c->cap = wrapper_cap("CFG model", inner, max_batch, 2);
     size_t nd2 = tf_mul_size((size_t)2 * (size_t)c->cap, (size_t)inner->dim, "CFG buffer");
@@ -117,6 +122,13 @@ void tf_guidance_init(TfCfgModel *c, const TfVelocityModel *inner, float w, int 
     c->model.velocity = cfg_velocity;
     c->model.velocity_vjp = inner->velocity_vjp ? cfg_velocity_vjp : NULL;
     c->model.max_batch = c->cap;
+}
+
+void tf_guidance_set_interval(TfCfgModel *c, float t_lo, float t_hi) {
+    if (!(t_lo >= 0.0f && t_hi <= 1.0f && t_lo < t_hi))
+        tf_die_usage("give 0 <= lo < hi <= 1, e.g. [0.2, 0.8]", "guidance interval [%g, %g]", (double)t_lo, (double)t_hi);
+    c->t_lo = t_lo;
+    c->t_hi = t_hi;
 }
 
 void tf_guidance_free(TfCfgModel *c) {

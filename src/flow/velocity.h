@@ -41,17 +41,22 @@ void tf_velocity_eval_vjp(const TfVelocityModel *m, int n, const float *x, float
  * null label num_classes. The VJP is supported when the inner model has one:
  * (du/dx)^T c = (1 + w) J_cond^T c - w J_null^T c, again from one call of 2n samples.
  * max_batch: largest n the guided model accepts (<= 0: inner->max_batch / 2); needs
- * 2 max_batch <= inner->max_batch when the inner model has a limit. Buffers are allocated here. */
+ * 2 max_batch <= inner->max_batch when the inner model has a limit. Buffers are allocated here.
+ * Guidance interval (Kynkaanniemi et al. 2024, "Applying guidance in a limited interval"): after
+ * tf_guidance_set_interval(c, lo, hi), times t outside [lo, hi] get the plain conditional field
+ * (one call of n samples); the default [0, 1] guides everywhere. */
 typedef struct {
     TfVelocityModel model; /* the guided field, for the solvers */
     const TfVelocityModel *inner;
     float w;
+    float t_lo, t_hi; /* guide only for t in [t_lo, t_hi] */
     int null_label;
     int cap;
     float *x2, *v2, *cot2, *g2; /* [2 cap][D] */
     int *labels2;               /* [2 cap] */
 } TfCfgModel;
 void tf_guidance_init(TfCfgModel *c, const TfVelocityModel *inner, float w, int num_classes, int max_batch);
+void tf_guidance_set_interval(TfCfgModel *c, float t_lo, float t_hi);
 void tf_guidance_free(TfCfgModel *c);
 
 /* ---- schedule transform ---------------------------------------------------------------------

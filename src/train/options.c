@@ -6,6 +6,7 @@
 
 #include "core/check.h"
 #include "data/dataset.h"
+#include "eval/eval_config.h"
 
 static int64_t geti(const TfCfg *c, const char *k, int64_t dflt) {
     return tf_cfg_has(c, k) ? tf_cfg_get_int(c, k) : dflt;
@@ -98,6 +99,7 @@ static void read_solver(const TfCfg *c, TfTrainOpts *o) {
                                                                 : tf_cfg_get_int(c, "solver.steps"));
     o->guidance = tf_cfg_has(c, "eval.solver.guidance") ? tf_cfg_get_float(c, "eval.solver.guidance")
                                                         : tf_cfg_get_float(c, "solver.guidance");
+    tf_eval_guidance_interval(c, o->guidance_interval);
     o->edm_grid = !strcmp(tf_cfg_get_str(c, "solver.grid"), "edm");
     o->atol = tf_cfg_get_float(c, "solver.atol");
     o->rtol = tf_cfg_get_float(c, "solver.rtol");

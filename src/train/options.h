@@ -51,6 +51,7 @@ typedef struct {
     int solver_steps, edm_grid;
     double atol, rtol;
     double guidance;             /* CFG scale g: u = g u(x|y) + (1 - g) u(x|null); 1 = none */
+    float guidance_interval[2];  /* guide only for t in [lo, hi] (default [0, 1]) */
     int sample_transform;        /* eval.solver.scheduler set: sample under sample_sched */
     TfScheduler sample_sched;    /* the sampling scheduler (schedule transform of the trained model) */
     int trajectory;              /* eval.trajectory: states kept per sample by `tinyflow sample` (0: off) */

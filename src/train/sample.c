@@ -103,10 +103,13 @@ int tf_sample_run(const TfCfg *cfg, const char *run_dir) {
         int shape[4] = {s.n, C, S, S};
         write_npy(npy, s.x, shape, 4);
     }
-    printf("sampled %d from %s (%s weights, step %llu): %s, %d steps, NFE %ld, guidance %g%s%s, %.1f s\n  grid:    %s\n"
+    char iv_text[64] = "";
+    if (s.guided && (o.guidance_interval[0] > 0.0f || o.guidance_interval[1] < 1.0f))
+        snprintf(iv_text, sizeof iv_text, " on t in [%g, %g]", (double)o.guidance_interval[0], (double)o.guidance_interval[1]);
+    printf("sampled %d from %s (%s weights, step %llu): %s, %d steps, NFE %ld, guidance %g%s%s%s, %.1f s\n  grid:    %s\n"
            "  samples: %s\n",
            s.n, ck->path, group, (unsigned long long)ck->meta.step, tf_solver_name(o.solver), o.solver_steps, ss.nfe,
-           s.guided ? o.guidance : 1.0, s.transformed ? ", scheduler " : "",
+           s.guided ? o.guidance : 1.0, iv_text, s.transformed ? ", scheduler " : "",
            s.transformed ? tf_cfg_get_str(cfg, "eval.solver.scheduler") : "", secs, png, npy);
     if (traj) {
         snprintf(trj, sizeof trj, "%s/trajectory.png", run_dir);

@@ -184,6 +184,9 @@ static void test_validation(void) {
         {1, {"path=polynomial", "~path.n"}, "missing key 'path.n', needed when path.scheduler=polynomial"},
         {1, {"model.base_ch=${oc.env:TF_TEST_UNSET_VAR}"}, "environment variable 'TF_TEST_UNSET_VAR' is not set"},
         {1, {"solver.guidance=inf"}, "solver.guidance = .inf: out of range"},
+        {1, {"solver.guidance_interval=[0.8,0.2]"}, "solver.guidance_interval = [0.8, 0.2]: lo must be below hi"},
+        {1, {"solver.guidance_interval=[0.2]"}, "solver.guidance_interval must have 2 elements [lo, hi], not 1"},
+        {1, {"eval.solver.guidance_interval=[0,1.5]"}, "eval.solver.guidance_interval[1] = 1.5: out of range"},
         {1, {"path.clip=0.5"}, "path.clip = 0.5: out of range, must be in [0, 0.5)"},
     };
     unsetenv("TF_TEST_UNSET_VAR");

@@ -209,6 +209,22 @@ static void test_cfg(void) {
     rec.calls = 0;
     tf_velocity_eval(&cfg.model, 12, x12, 0.5f, y12, v12);
     CHECK(rec.calls == 2 && rec.last_n == 8);
+    /* Guidance interval [0.3, 0.7]: outside it one conditional call of n, inside the guided 2n call;
+     * the end points are inside. */
+    tf_guidance_set_interval(&cfg, 0.3f, 0.7f);
+    const float times[5] = {0.25f, 0.3f, 0.5f, 0.7f, 0.75f};
+    for (int k = 0; k < 5; k++) {
+        int inside = k >= 1 && k <= 3;
+        rec.calls = 0;
+        tf_velocity_eval(&cfg.model, 3, x, times[k], y, v);
+        CHECK_MSG(rec.calls == 1 && rec.last_n == (inside ? 6 : 3), "t = %g: %d calls of %d", (double)times[k], rec.calls, rec.last_n);
+        for (int b = 0; b < 3; b++)
+            for (int i = 0; i < 2; i++) {
+                double xc = x[b * 2 + i];
+                double uc = (y[b] + 1) * xc + y[b] + times[k], uu = 6 * xc + 5 + times[k];
+                CHECK_CLOSE(v[b * 2 + i], inside ? 2.5 * uc - 1.5 * uu : uc, 1e-5, 1e-6);
+            }
+    }
     tf_guidance_free(&cfg);
     /* w = 0: a single conditional call of n samples. */
     tf_guidance_init(&cfg, &inner, 0.0f, 5, 4);
@@ -271,6 +287,12 @@ static void bad_cfg_labels(void) {
     float x[2] = {0, 0}, v[2];
     tf_velocity_eval(&c.model, 1, x, 0.5f, NULL, v);
 }
+static void bad_cfg_interval(void) {
+    TfVelocityModel m = {NULL, 2, vel_zero, NULL, 8};
+    TfCfgModel c;
+    tf_guidance_init(&c, &m, 2.0f, 10, 0);
+    tf_guidance_set_interval(&c, 0.8f, 0.2f);
+}
 static void bad_label(void) { int l = 11, o; tf_draw_label_dropout(0, 0, 0, 1, 0.1, 10, &l, &o); }
 
 static void test_usage_errors(void) {
@@ -280,6 +302,7 @@ static void test_usage_errors(void) {
     expect_usage_error(bad_ddim, "DDIM needs the training scheduler");
     expect_usage_error(bad_likelihood, "no velocity_vjp");
     expect_usage_error(bad_cfg_labels, "labels = NULL");
+    expect_usage_error(bad_cfg_interval, "guidance interval [0.8, 0.2]");
     expect_usage_error(bad_label, "label[0] = 11");
 }
 
