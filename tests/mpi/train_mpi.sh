@@ -291,6 +291,25 @@ sys.exit(0 if d < 2e-3 and e > 20 * d else 1)' d_null/samples.npy d_$sch/samples
             bad "$sch: want the same exact-ODE samples and other 4-step samples: $out"
         fi
     done
+    # Guidance interval: 4 Euler steps evaluate t = 0, 0.25, 0.5, 0.75. [0.9, 1] contains none of them
+    # (= no guidance), [0, 1] all (= guidance everywhere), [0.2, 0.8] three: different from both.
+    for gi in none:1:0,1 all:3:0,1 none2:3:0.9,1 mid:3:0.2,0.8; do
+        IFS=: read -r name g iv <<<"$gi"
+        timeout 120 "$BIN" sample -cd "$CFG" "${UNET[@]}" trainer.resume="$WORK/run" trainer.out_dir=g_$name eval.n_samples=8 \
+            eval.grid_rows=2 eval.grid_cols=4 solver=euler solver.steps=4 solver.guidance=$g "solver.guidance_interval=[$iv]" >g_$name.log 2>&1
+        expect_rc 0 $? "euler sample, guidance $g on t in [$iv]"
+    done
+    has g_mid.log "guidance 3 on t in [0.2, 0.8]" "sample names the guidance interval"
+    if out=$("$NPY" -c '
+import sys, numpy as np
+none, full, none2, mid = (np.load(f) for f in sys.argv[1:5])
+d0, d1, d2 = float(np.abs(none2 - none).max()), float(np.abs(mid - none).max()), float(np.abs(mid - full).max())
+print("[0.9,1] vs no guidance %.2e, [0.2,0.8] vs none %.2e, vs everywhere %.2e" % (d0, d1, d2))
+sys.exit(0 if d0 < 1e-4 and d1 > 1e-2 and d2 > 1e-2 else 1)' g_none/samples.npy g_all/samples.npy g_none2/samples.npy g_mid/samples.npy 2>&1); then
+        ok "guidance interval: $out"
+    else
+        bad "guidance interval: want [0.9,1] = no guidance and [0.2,0.8] different from both: $out"
+    fi
     timeout 120 "$BIN" sample -cd "$CFG" "${UNET[@]}" trainer.resume="$WORK/run" trainer.out_dir=hv eval.n_samples=8 \
         eval.grid_rows=2 eval.grid_cols=4 solver=heun eval.solver.scheduler=vp >hv.log 2>&1
     expect_rc 2 $? "heun under a VP sampling scheduler is refused"
