@@ -18,7 +18,7 @@
 const char *tf_eval_cfg_str(const TfCfg *cfg, const char *key);
 
 /* The guidance interval [lo, hi] from eval.solver.guidance_interval, else solver.guidance_interval,
- * else [0, 1] (guide at every t). Validated by the schema (2 elements, 0 <= lo <= hi <= 1). */
+ * else [0, 1] (guide at every t). Validated by the schema (2 elements, 0 <= lo < hi <= 1). */
 void tf_eval_guidance_interval(const TfCfg *cfg, float iv[2]);
 /* Sampling options; sched is the path the model was trained with (from its checkpoint). */
 TfEvalSampleOpts tf_eval_sample_opts(const TfCfg *cfg, const TfScheduler *sched);

@@ -41,7 +41,7 @@ void tf_eval_sampler_init(TfEvalSampler *s, const TfModelConfig *mc, const TfEva
     s->field = &s->tv.model;
     if (s->guided) {
         tf_guidance_init(&s->cfg, &s->tv.model, o->guidance - 1.0f, mc->num_classes, o->batch);
-        if (o->guidance_interval[1] > 0.0f) tf_guidance_set_interval(&s->cfg, o->guidance_interval[0], o->guidance_interval[1]);
+        tf_guidance_set_interval(&s->cfg, o->guidance_interval[0], o->guidance_interval[1]);
         s->field = &s->cfg.model;
     }
     if (o->transform) { /* affine in the field: commutes with guidance */

@@ -29,8 +29,7 @@ void tf_sampler_init(TfSampler *s, const TfTrainOpts *o, const TfBackend *be, in
     if (s->guided) {
         /* the config's scale g (1 = none) is u = g u(x|y) + (1 - g) u(x|null), i.e. w = g - 1 */
         tf_guidance_init(&s->cfgm, &s->tv.model, (float)(o->guidance - 1.0), mc->num_classes, chunk);
-        if (o->guidance_interval[1] > 0.0f) /* {0, 0}: not set (options built by hand) */
-            tf_guidance_set_interval(&s->cfgm, o->guidance_interval[0], o->guidance_interval[1]);
+        tf_guidance_set_interval(&s->cfgm, o->guidance_interval[0], o->guidance_interval[1]);
         s->model = &s->cfgm.model;
     }
     if (o->sample_transform) { /* affine in the field, so it commutes with guidance: wrap the outside */
