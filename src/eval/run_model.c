@@ -154,8 +154,13 @@ int tf_run_open_checkpoint(const char *path, TfCkpt **out, char *err, size_t cap
     *out = NULL;
     if (stat(path, &st)) { snprintf(err, cap, "checkpoint '%s' does not exist", path); return -1; }
     if (!S_ISDIR(st.st_mode)) return tf_ckpt_load(path, out, err, cap);
-    int rc = tf_ckpt_find_latest(path, stderr, out, err, cap);
-    if (rc == 0) { snprintf(err, cap, "'%s' holds no complete checkpoint (step_N.ckpt + step_N.done)", path); return -1; }
+    /* A run folder (trainer.out_dir) keeps its checkpoints in DIR/checkpoints, as trainer.resume reads it. */
+    char sub[4200];
+    const char *dir = path;
+    snprintf(sub, sizeof sub, "%s/checkpoints", path);
+    if (!stat(sub, &st) && S_ISDIR(st.st_mode)) dir = sub;
+    int rc = tf_ckpt_find_latest(dir, stderr, out, err, cap);
+    if (rc == 0) { snprintf(err, cap, "'%s' holds no complete checkpoint (step_N.ckpt + step_N.done)", dir); return -1; }
     return rc < 0 ? -1 : 0;
 }
 

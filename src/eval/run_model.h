@@ -29,7 +29,8 @@ int tf_run_model_from_tree(const TfCfgNode *root, TfRunModel *out, char *err, si
 /* From YAML text (e.g. TfCkpt.meta.config_text). */
 int tf_run_model_from_text(const char *yaml, TfRunModel *out, char *err, size_t cap);
 
-/* A checkpoint file, or a directory: its newest complete checkpoint that validates. */
+/* A checkpoint file, or a directory (a run folder: its checkpoints/ subfolder): its newest complete
+ * checkpoint that validates. */
 int tf_run_open_checkpoint(const char *path, TfCkpt **out, char *err, size_t cap);
 
 /* Copy group `group` ("param" or "ema") of ck into tp's parameters after checking that the

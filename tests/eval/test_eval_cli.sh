@@ -97,6 +97,12 @@ run 0 ll2.log likelihood -cd "$CFG" experiment=moons trainer.out_dir=run2 datase
     eval.likelihood.n=64 eval.likelihood.exact=true solver=rk4 solver.steps=8
 b2=$(value ll2.log "bits/dim")
 [[ -n $b2 ]] && grep -q "exact" ll2.log && grep -q "continuous data" ll2.log && ok || bad "likelihood on moons: '$b2'"
+# a run folder (trainer.out_dir) names its checkpoints/ subfolder, as trainer.resume reads it
+mkdir -p mlp_run && cp -r mlp_ckpt mlp_run/checkpoints
+run 0 ll3.log likelihood -cd "$CFG" experiment=moons trainer.out_dir=run3 dataset.split=test eval.checkpoint=mlp_run \
+    eval.likelihood.n=64 eval.likelihood.exact=true solver=rk4 solver.steps=8
+b3=$(value ll3.log "bits/dim")
+[[ -n $b3 && "$b3" == "$b2" ]] && ok || bad "eval.checkpoint=RUN_FOLDER gives '$b3', its checkpoints/ folder '$b2'"
 
 # --- errors ----------------------------------------------------------------------------------
 run 2 e1.log fid -cd "$CFG" dataset=mnist dataset.root=data trainer.out_dir=e1 eval.samples=held.npy
