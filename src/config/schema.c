@@ -59,7 +59,7 @@ static const TfCfgKey k_keys[] = {
     {"path.ot_scope", TF_CFG_STR, ANY, 0, "rank|global", "OT pairing within a rank or the global batch"},
     {"path.label_dropout", TF_CFG_FLOAT, 0, 1, 0, NULL, "label drop probability (CFG)"},
 
-    {"solver.name", TF_CFG_STR, ANY, 0, "euler|midpoint|heun|rk4|rk4_38|ddim|dopri5", "ODE solver"},
+    {"solver.name", TF_CFG_STR, ANY, 0, "euler|midpoint|heun|edm_heun|rk4|rk4_38|ddim|dopri5", "ODE solver"},
     {"solver.steps", TF_CFG_INT, 1, 1e6, 0, NULL, "steps (dopri5: the most allowed)"},
     {"solver.grid", TF_CFG_STR, ANY, 0, "uniform|edm", "time grid"},
     {"solver.atol", TF_CFG_FLOAT, 0, 1, LO, NULL, "dopri5 absolute tolerance"},
@@ -103,7 +103,7 @@ static const TfCfgKey k_keys[] = {
     {"eval.grid_rows", TF_CFG_INT, 0, 256, 0, NULL, "sample grid rows"},
     {"eval.grid_cols", TF_CFG_INT, 0, 256, 0, NULL, "sample grid columns"},
     {"eval.use_ema", TF_CFG_BOOL, ANY, 0, NULL, "evaluate the EMA weights"},
-    {"eval.solver.name", TF_CFG_STR, ANY, N, "euler|midpoint|heun|rk4|rk4_38|ddim|dopri5", "eval solver"},
+    {"eval.solver.name", TF_CFG_STR, ANY, N, "euler|midpoint|heun|edm_heun|rk4|rk4_38|ddim|dopri5", "eval solver"},
     {"eval.solver.steps", TF_CFG_INT, 1, 1e6, N, NULL, "eval solver steps"},
     {"eval.solver.guidance", TF_CFG_FLOAT, 0, 100, N, NULL, "eval guidance scale"},
     {"eval.solver.guidance_interval", TF_CFG_FLOAT_LIST, 0, 1, N, NULL, "eval guidance interval [lo, hi]"},

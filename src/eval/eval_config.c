@@ -35,7 +35,7 @@ TfEvalSampleOpts tf_eval_sample_opts(const TfCfg *cfg, const TfScheduler *sched)
     const char *name = tf_eval_cfg_str(cfg, "eval.solver.name");
     if (!name) name = tf_cfg_get_str(cfg, "solver.name");
     if (tf_solver_parse(name, &o.solver))
-        tf_die_usage("use euler, midpoint, heun, rk4, rk4_38, ddim or dopri5", "unknown solver '%s'", name);
+        tf_die_usage("use euler, midpoint, heun, edm_heun, rk4, rk4_38, ddim or dopri5", "unknown solver '%s'", name);
     o.steps = (int)int_or(cfg, "eval.solver.steps", tf_cfg_get_int(cfg, "solver.steps"));
     o.guidance = (float)float_or(cfg, "eval.solver.guidance", tf_cfg_get_float(cfg, "solver.guidance"));
     tf_eval_guidance_interval(cfg, o.guidance_interval);

@@ -71,7 +71,7 @@ void tf_log_likelihood(const TfVelocityModel *m, const TfLikelihoodOpts *o, cons
                      "tf_log_likelihood: the model has no velocity_vjp");
     if (n < 1) tf_die_usage("score at least one sample", "tf_log_likelihood: n = %d", n);
     if (o->solver.kind == TF_SOLVER_DDIM)
-        tf_die_usage("use euler, midpoint, heun, rk4, rk4_38 or dopri5 for the likelihood",
+        tf_die_usage("use euler, midpoint, heun, edm_heun, rk4, rk4_38 or dopri5 for the likelihood",
                      "DDIM re-noises the state and cannot carry the log-det term");
     if (!o->exact && o->num_probes < 1)
         tf_die_usage("use num_probes >= 1", "Hutchinson likelihood with num_probes = %d", o->num_probes);

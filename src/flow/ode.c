@@ -47,23 +47,25 @@ TfSolverOpts tf_solver_opts(TfSolverKind kind) {
     return o;
 }
 
-static const char *const SOLVER_NAMES[] = {"euler", "midpoint", "heun", "rk4", "rk4_38", "ddim", "dopri5"};
+static const char *const SOLVER_NAMES[] = {"euler", "midpoint", "heun", "rk4", "rk4_38", "ddim", "dopri5", "edm_heun"};
+#define SOLVER_USAGE "use euler, midpoint, heun, rk4, rk4_38, ddim, dopri5 or edm_heun"
 
 int tf_solver_parse(const char *name, TfSolverKind *out) {
-    for (int k = 0; k <= (int)TF_SOLVER_DOPRI5; k++)
+    for (int k = 0; k <= (int)TF_SOLVER_EDM_HEUN; k++)
         if (!strcmp(name, SOLVER_NAMES[k])) { *out = (TfSolverKind)k; return 0; }
     return -1;
 }
 
 const char *tf_solver_name(TfSolverKind kind) {
-    return kind >= TF_SOLVER_EULER && kind <= TF_SOLVER_DOPRI5 ? SOLVER_NAMES[kind] : "unknown";
+    return kind >= TF_SOLVER_EULER && kind <= TF_SOLVER_EDM_HEUN ? SOLVER_NAMES[kind] : "unknown";
 }
 
 static const Tableau *tableau(TfSolverKind kind) {
     switch (kind) {
     case TF_SOLVER_EULER: return &TAB_EULER;
     case TF_SOLVER_MIDPOINT: return &TAB_MIDPOINT;
-    case TF_SOLVER_HEUN: return &TAB_HEUN;
+    case TF_SOLVER_HEUN:
+    case TF_SOLVER_EDM_HEUN: return &TAB_HEUN;
     case TF_SOLVER_RK4: return &TAB_RK4;
     case TF_SOLVER_RK4_38: return &TAB_RK4_38;
     default: return NULL;
@@ -74,7 +76,7 @@ int tf_solver_stages(TfSolverKind kind) {
     if (kind == TF_SOLVER_DDIM) return 1;
     if (kind == TF_SOLVER_DOPRI5) return 0;
     const Tableau *tb = tableau(kind);
-    if (!tb) tf_die_usage("use euler, midpoint, heun, rk4, rk4_38, ddim or dopri5", "unknown solver kind %d", (int)kind);
+    if (!tb) tf_die_usage(SOLVER_USAGE, "unknown solver kind %d", (int)kind);
     return tb->s;
 }
 
@@ -267,9 +269,11 @@ void tf_ode_solve(const TfOdeSystem *sys, const TfSolverOpts *opts, const TfGrid
     } else {
         const Tableau *tb = kind == TF_SOLVER_DDIM ? NULL : tableau(kind);
         if (kind != TF_SOLVER_DDIM && !tb)
-            tf_die_usage("use euler, midpoint, heun, rk4, rk4_38, ddim or dopri5", "unknown solver kind %d", (int)kind);
+            tf_die_usage(SOLVER_USAGE, "unknown solver kind %d", (int)kind);
         for (int k = 0; k + 1 < g->n; k++) {
-            if (tb) fixed_step(&o, tb, g->t[k], g->t[k + 1] - g->t[k]);
+            /* EDM's Heun: the step onto the data end is Euler, so the field is never asked for t = 1. */
+            const Tableau *st = kind == TF_SOLVER_EDM_HEUN && k + 2 == g->n && g->t[k + 1] == 1.0 ? &TAB_EULER : tb;
+            if (tb) fixed_step(&o, st, g->t[k], g->t[k + 1] - g->t[k]);
             else ddim_step(&o, opts->ddim_sched, g->t[k], g->t[k + 1]);
             stats->steps++;
             if (traj) to_float(o.y, traj + (size_t)(k + 1) * n, n);

@@ -2,6 +2,9 @@
  *
  * Fixed-step explicit Runge-Kutta methods take one step per grid interval:
  *   EULER (1 evaluation per step), MIDPOINT (2), HEUN (2, trapezoid), RK4 (4, classic 1/6(1,2,2,1)),
+ *   EDM_HEUN (Karras et al. 2022, Alg. 1): Heun, except that a step ending exactly at t = 1 (the data
+ *         end) is an Euler step, so the field is never evaluated at t = 1: 2 steps - 1 evaluations on
+ *         a grid ending at 1, otherwise the same as HEUN;
  *   RK4_38 (4, Kutta's 3/8 rule: c = 0, 1/3, 2/3, 1; weights (1,3,3,1)/8 -- torchdiffeq's "rk4"),
  *   DDIM (1): predict x1 and x0 from v (path.h), re-noise to the next grid time (eta = 0);
  *         needs the scheduler the model was trained with; identical to Euler for CondOT. Each step's
@@ -37,7 +40,8 @@ typedef enum {
     TF_SOLVER_RK4,
     TF_SOLVER_RK4_38,
     TF_SOLVER_DDIM,
-    TF_SOLVER_DOPRI5
+    TF_SOLVER_DOPRI5,
+    TF_SOLVER_EDM_HEUN /* the last kind: tf_solver_parse and tf_solver_name run up to it */
 } TfSolverKind;
 
 typedef struct {
@@ -50,10 +54,11 @@ typedef struct {
 
 /* Defaults for `kind` (ddim_sched = NULL: set it for DDIM). */
 TfSolverOpts tf_solver_opts(TfSolverKind kind);
-/* "euler", "midpoint", "heun", "rk4", "rk4_38", "ddim", "dopri5" -> 0 and *out; -1 if unknown. */
+/* "euler", "midpoint", "heun", "rk4", "rk4_38", "ddim", "dopri5", "edm_heun" -> 0 and *out; -1 if unknown. */
 int tf_solver_parse(const char *name, TfSolverKind *out);
 const char *tf_solver_name(TfSolverKind kind);
-/* Field evaluations per step of a fixed-step method (0 for DOPRI5: adaptive). */
+/* Field evaluations per step of a fixed-step method (0 for DOPRI5: adaptive; EDM_HEUN: 2, but 1 on
+ * a last step that ends at t = 1). */
 int tf_solver_stages(TfSolverKind kind);
 
 typedef struct {

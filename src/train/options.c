@@ -64,7 +64,7 @@ int tf_train_sampling_scheduler(const TfCfg *c, TfSolverKind solver, TfScheduler
     int vp = !strcmp(name, "lvp") || !strcmp(name, "vp");
     int ends = solver == TF_SOLVER_HEUN || solver == TF_SOLVER_RK4 || solver == TF_SOLVER_RK4_38 || solver == TF_SOLVER_DOPRI5;
     if (vp && ends)
-        tf_die_usage("sample a VP-type scheduler with euler, midpoint or ddim (they never evaluate the end point)",
+        tf_die_usage("sample a VP-type scheduler with euler, midpoint, edm_heun or ddim (they never evaluate the end point)",
                      "eval.solver.scheduler = %s: the schedule transform is infinite at r = 1, where %s evaluates the field",
                      name, tf_solver_name(solver));
     return 1;

@@ -84,7 +84,7 @@ static void test_experiments(void) {
     if (cfg) {
         CHECK_MSG(valid(cfg, 2, &e), "experiment=fashion_mnist invalid: %s", e.msg);
         CHECK(!strcmp(tf_cfg_get_str(cfg, "dataset.name"), "fashion_mnist") && !tf_cfg_get_bool(cfg, "dataset.hflip"));
-        CHECK(tf_cfg_get_int(cfg, "model.num_res_blocks") == 1 && tf_cfg_get_float(cfg, "optim.lr") == 2e-3);
+        CHECK(tf_cfg_get_int(cfg, "model.num_res_blocks") == 1 && tf_cfg_get_float(cfg, "optim.lr") == 3e-3);
         CHECK(tf_cfg_get_int(cfg, "trainer.steps") == 2500 && !strcmp(tf_cfg_get_str(cfg, "solver.name"), "midpoint"));
         double iv[2] = {0, 0};
         CHECK(tf_cfg_get_float_list(cfg, "solver.guidance_interval", iv, 2) == 2 && iv[0] == 0.2 && iv[1] == 1.0);

@@ -4,8 +4,9 @@
  * t_a to t_b is exact:  x_b = alpha_b mu + (std_b / std_a)(x_a - alpha_a mu),  std_t^2 = alpha^2 s^2 + sigma^2.
  * Checked: landing on the pushforward, convergence orders, exact NFE, Dopri5 vs RK4 efficiency,
  * DDIM = Euler on CondOT, DDIM = Euler after the schedule transform, sampling under another schedule
- * via the transform, intermediates, reverse integration, chunking, grids. The field is the library's
- * oracle (gmm.h), validated here against the independent formula above. */
+ * via the transform, EDM's Heun (never evaluated at t = 1), intermediates, reverse integration,
+ * chunking, grids. The field is the library's oracle (gmm.h), validated here against the
+ * independent formula above. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,8 +105,9 @@ static void test_orders_and_nfe(void) {
     tf_gmm_field_init(&f, &g, &cs);
     struct { TfSolverKind k; int from; double order, tol; } cases[] = {
         {TF_SOLVER_EULER, 16, 1.0, 0.15},   {TF_SOLVER_MIDPOINT, 16, 2.0, 0.25}, {TF_SOLVER_HEUN, 16, 2.0, 0.25},
-        {TF_SOLVER_RK4, 8, 4.0, 0.5},       {TF_SOLVER_RK4_38, 8, 4.0, 0.5},     {TF_SOLVER_DDIM, 16, 1.0, 0.15}};
-    for (int c = 0; c < 6; c++) {
+        {TF_SOLVER_RK4, 8, 4.0, 0.5},       {TF_SOLVER_RK4_38, 8, 4.0, 0.5},     {TF_SOLVER_DDIM, 16, 1.0, 0.15},
+        {TF_SOLVER_EDM_HEUN, 16, 2.0, 0.25}};
+    for (int c = 0; c < 7; c++) {
         TfSolverOpts o = tf_solver_opts(cases[c].k);
         o.ddim_sched = &cs;
         int steps[4];
@@ -120,7 +122,9 @@ static void test_orders_and_nfe(void) {
             TfSolveStats st;
             run(&m, &o, &gr, x, &st);
             err[j] = max_err(&cs, sd, 0, 1, Z, x);
-            CHECK_MSG(st.nfe == (long)steps[j] * tf_solver_stages(o.kind) && st.nfe == cnt.calls && st.steps == steps[j],
+            /* EDM's Heun makes its last step (onto t = 1) an Euler step: one evaluation fewer. */
+            long want = (long)steps[j] * tf_solver_stages(o.kind) - (o.kind == TF_SOLVER_EDM_HEUN);
+            CHECK_MSG(st.nfe == want && st.nfe == cnt.calls && st.steps == steps[j],
                       "%s: nfe %ld, model calls %ld, steps %ld for %d steps", tf_solver_name(o.kind), st.nfe, cnt.calls,
                       st.steps, steps[j]);
             tf_grid_free(&gr);
@@ -135,6 +139,60 @@ static void test_orders_and_nfe(void) {
     tf_gmm_field_free(&f);
 }
 
+/* Records the largest time the field is evaluated at. */
+typedef struct {
+    const TfVelocityModel *inner;
+    float tmax;
+} TMax;
+static void tmax_velocity(void *ctx, int n, const float *x, float t, const int *labels, float *v) {
+    TMax *c = ctx;
+    if (t > c->tmax) c->tmax = t;
+    c->inner->velocity(c->inner->ctx, n, x, t, labels, v);
+}
+
+static void test_edm_heun(void) {
+    /* EDM's Heun never evaluates t = 1; it is HEUN bit for bit on a grid that ends before 1; its
+     * last step is Euler (checked against HEUN on the first steps followed by one Euler step). */
+    TfScheduler cs = tf_scheduler_condot();
+    float sd = 0.3f, w = 1.0f;
+    TfGmm g = {1, D, MU, &sd, &w};
+    TfGmmField f;
+    tf_gmm_field_init(&f, &g, &cs);
+    TMax tm = {&f.model, -1.0f};
+    TfVelocityModel m = {&tm, f.model.dim, tmax_velocity, NULL, 0};
+    TfSolverOpts edm = tf_solver_opts(TF_SOLVER_EDM_HEUN), heun = tf_solver_opts(TF_SOLVER_HEUN),
+                 euler = tf_solver_opts(TF_SOLVER_EULER);
+    TfGrid g1 = tf_grid_uniform(0, 1, 8);
+    float a[N * D], b[N * D];
+    TfSolveStats st;
+    run(&m, &edm, &g1, a, &st);
+    CHECK_MSG(tm.tmax < 1.0f && st.nfe == 15, "edm_heun: largest t %.9g, nfe %ld", (double)tm.tmax, st.nfe);
+    tm.tmax = -1.0f;
+    run(&m, &heun, &g1, b, &st);
+    CHECK(tm.tmax == 1.0f && st.nfe == 16);
+    /* HEUN on [0, 7/8], then Euler on [7/8, 1]: the same map, up to the float state between the calls. */
+    double first[8];
+    for (int i = 0; i < 8; i++) first[i] = g1.t[i];
+    TfGrid ga = tf_grid_from_list(first, 8), gb = tf_grid_uniform(g1.t[7], 1, 1);
+    memcpy(b, Z, sizeof Z);
+    tf_sample(&m, &heun, &ga, N, NULL, b, NULL, NULL, NULL);
+    tf_sample(&m, &euler, &gb, N, NULL, b, NULL, NULL, NULL);
+    for (int i = 0; i < N * D; i++) CHECK_CLOSE(a[i], b[i], 1e-6, 1e-6);
+    /* Ending before t = 1, it is HEUN exactly. */
+    TfGrid g2 = tf_grid_uniform(0, 0.9, 8);
+    run(&m, &edm, &g2, a, &st);
+    CHECK(st.nfe == 16);
+    run(&m, &heun, &g2, b, NULL);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    TfSolverKind k;
+    CHECK(tf_solver_parse("edm_heun", &k) == 0 && k == TF_SOLVER_EDM_HEUN && !strcmp(tf_solver_name(k), "edm_heun"));
+    tf_grid_free(&g1);
+    tf_grid_free(&g2);
+    tf_grid_free(&ga);
+    tf_grid_free(&gb);
+    tf_gmm_field_free(&f);
+}
+
 static void test_all_schedules_land(void) {
     /* Every scheduler, every solver: the exact pushforward (noise at t = 0, VP's alpha_0 > 0 included). */
     TfScheduler sch[5] = {tf_scheduler_condot(), tf_scheduler_polynomial(2), tf_scheduler_cosine(),
@@ -145,7 +203,7 @@ static void test_all_schedules_land(void) {
     for (int k = 0; k < 5; k++) {
         TfGmmField f;
         tf_gmm_field_init(&f, &g, &sch[k]);
-        for (int s = 0; s <= (int)TF_SOLVER_DOPRI5; s++) {
+        for (int s = 0; s <= (int)TF_SOLVER_EDM_HEUN; s++) {
             /* DDIM divides by D_t = alpha' sigma - sigma' alpha, which is 0 at t = 0 for t^2 (v = 0 there). */
             if (s == TF_SOLVER_DDIM && sch[k].kind == TF_SCHED_POLYNOMIAL) continue;
             TfSolverOpts o = tf_solver_opts((TfSolverKind)s);
@@ -157,8 +215,10 @@ static void test_all_schedules_land(void) {
             run(&f.model, &o, &gr, x, NULL);
             double e = max_err(&sch[k], sd, 0, 1, Z, x);
             /* DDIM on LINEAR_VP converges below first order (D_t ~ 1/sqrt(1 - t^2) blows up at t = 1):
-             * 6.1e-3 at 2000 steps, hence its looser bound. */
-            double bound = s == TF_SOLVER_EULER ? 2e-3 : s == TF_SOLVER_DDIM ? 1e-2 : 2e-4;
+             * 6.1e-3 at 2000 steps, hence its looser bound.
+             * EDM's Heun: its last (Euler) step's local error is O(h^2), the same order as the global
+             * error, but a larger constant: 5.2e-4 at 200 steps (VP), hence 1e-3. */
+            double bound = s == TF_SOLVER_EULER ? 2e-3 : s == TF_SOLVER_DDIM ? 1e-2 : s == TF_SOLVER_EDM_HEUN ? 1e-3 : 2e-4;
             if (bound == 2e-4 && e > worst) worst = e;
             CHECK_MSG(e < bound, "scheduler %d solver %s: max error %.3e (bound %.0e)", k, tf_solver_name(s), e, bound);
             tf_grid_free(&gr);
@@ -389,6 +449,7 @@ int main(void) {
     test_oracle_matches_formula();
     test_orders_and_nfe();
     test_all_schedules_land();
+    test_edm_heun();
     test_dopri_vs_rk4();
     test_ddim();
     test_schedule_transform();
