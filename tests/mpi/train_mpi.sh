@@ -313,7 +313,11 @@ sys.exit(0 if d0 < 1e-4 and d1 > 1e-2 and d2 > 1e-2 else 1)' g_none/samples.npy 
     timeout 120 "$BIN" sample -cd "$CFG" "${UNET[@]}" trainer.resume="$WORK/run" trainer.out_dir=hv eval.n_samples=8 \
         eval.grid_rows=2 eval.grid_cols=4 solver=heun eval.solver.scheduler=vp >hv.log 2>&1
     expect_rc 2 $? "heun under a VP sampling scheduler is refused"
-    has hv.log "euler, midpoint or ddim" "with the hint"
+    has hv.log "euler, midpoint, edm_heun or ddim" "with the hint"
+    timeout 120 "$BIN" sample -cd "$CFG" "${UNET[@]}" trainer.resume="$WORK/run" trainer.out_dir=ev eval.n_samples=8 \
+        eval.grid_rows=2 eval.grid_cols=4 solver=edm_heun solver.steps=4 eval.solver.scheduler=vp >ev.log 2>&1
+    expect_rc 0 $? "edm_heun (never evaluates t = 1) under a VP sampling scheduler"
+    has ev.log "edm_heun, 4 steps, NFE 7," "with 2 x 4 - 1 evaluations"
     timeout 120 "$BIN" sample -cd "$CFG" "${UNET[@]}" model.base_ch=16 trainer.resume="$WORK/run" trainer.out_dir=sx >sx.log 2>&1
     expect_rc 2 $? "sampling another model's checkpoint is refused"
     has sx.log "does not fit this model" "with the signature message"
