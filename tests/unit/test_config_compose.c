@@ -75,7 +75,7 @@ static void test_experiments(void) {
     cfg = compose(1, mnist);
     if (cfg) {
         CHECK_MSG(valid(cfg, 1, &e), "experiment=mnist invalid: %s", e.msg);
-        CHECK(tf_cfg_get_int(cfg, "model.num_classes") == 10 && tf_cfg_get_float(cfg, "solver.guidance") == 1.5);
+        CHECK(tf_cfg_get_int(cfg, "model.num_classes") == 10 && tf_cfg_get_float(cfg, "solver.guidance") == 2.0);
         tf_cfg_destroy(cfg);
     }
     /* An experiment extending another (`- mnist`): the base's groups and keys, then its own. */
