@@ -90,6 +90,9 @@ const TfCkptTensor *tf_ckpt_tensor(const TfCkpt *ck, const char *name);
  * skipped with a warning on `warn` (may be NULL) naming the file and the reason; -1 when
  * complete checkpoints exist but none loads (err gives the newest one's reason). */
 int tf_ckpt_find_latest(const char *dir, FILE *warn, TfCkpt **out, char *err, size_t cap);
+/* The checkpoint folder a user's folder names: DIR/checkpoints when DIR is a run folder
+ * (trainer.out_dir) that has one, else DIR itself. Writes into buf; returns buf. */
+const char *tf_ckpt_dir_of(const char *dir, char *buf, size_t cap);
 /* Steps of the complete checkpoints (file + marker), ascending; writes up to n_cap of them
  * and returns how many there are, or -1. */
 int tf_ckpt_list(const char *dir, uint64_t *steps, int n_cap, char *err, size_t cap);

@@ -133,6 +133,13 @@ int tf_ckpt_load_step(const char *dir, uint64_t step, TfCkpt **out, char *err, s
     return rc;
 }
 
+const char *tf_ckpt_dir_of(const char *dir, char *buf, size_t cap) {
+    struct stat st;
+    snprintf(buf, cap, "%s/checkpoints", dir);
+    if (stat(buf, &st) || !S_ISDIR(st.st_mode)) snprintf(buf, cap, "%s", dir);
+    return buf;
+}
+
 int tf_ckpt_find_latest(const char *dir, FILE *warn, TfCkpt **out, char *err, size_t cap) {
     *out = NULL;
     int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

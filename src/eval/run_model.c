@@ -154,11 +154,8 @@ int tf_run_open_checkpoint(const char *path, TfCkpt **out, char *err, size_t cap
     *out = NULL;
     if (stat(path, &st)) { snprintf(err, cap, "checkpoint '%s' does not exist", path); return -1; }
     if (!S_ISDIR(st.st_mode)) return tf_ckpt_load(path, out, err, cap);
-    /* A run folder (trainer.out_dir) keeps its checkpoints in DIR/checkpoints, as trainer.resume reads it. */
-    char sub[4200];
-    const char *dir = path;
-    snprintf(sub, sizeof sub, "%s/checkpoints", path);
-    if (!stat(sub, &st) && S_ISDIR(st.st_mode)) dir = sub;
+    char buf[4200];
+    const char *dir = tf_ckpt_dir_of(path, buf, sizeof buf); /* a run folder: its checkpoints/ */
     int rc = tf_ckpt_find_latest(dir, stderr, out, err, cap);
     if (rc == 0) { snprintf(err, cap, "'%s' holds no complete checkpoint (step_N.ckpt + step_N.done)", dir); return -1; }
     return rc < 0 ? -1 : 0;

@@ -91,9 +91,7 @@ TfCkpt *tf_train_find_checkpoint(const char *resume, const char *ckpt_dir, int r
     if (!strcmp(resume, "auto")) {
         snprintf(dir, sizeof dir, "%s", ckpt_dir);
     } else if (is_dir(resume)) {
-        /* a run directory (DIR/checkpoints) or a checkpoint directory */
-        snprintf(dir, sizeof dir, "%s/checkpoints", resume);
-        if (!is_dir(dir)) snprintf(dir, sizeof dir, "%s", resume);
+        tf_ckpt_dir_of(resume, dir, sizeof dir); /* a run directory (DIR/checkpoints) or a checkpoint directory */
     } else {
         if (tf_ckpt_load(resume, &ck, err, sizeof err))
             tf_die_hint("pass a complete checkpoint file, or trainer.resume=auto to pick the newest good one",

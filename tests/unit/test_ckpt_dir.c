@@ -210,6 +210,15 @@ int main(void) {
     CHECK(tf_ckpt_save(g_dir, &m, &t1, 1, NULL, 0, err, sizeof err) == -1 && strstr(err, "creating the temp file"));
     CHECK(rmdir(p) == 0);
     CHECK(latest(warn, sizeof warn, err, sizeof err) == 90);
+    /* A run folder names its checkpoints/ subfolder; any other folder names itself. */
+    char run[600], sub[700], buf[800];
+    snprintf(run, sizeof run, "%s/run", canary_dir);
+    snprintf(sub, sizeof sub, "%s/checkpoints", run);
+    CHECK(!strcmp(tf_ckpt_dir_of(g_dir, buf, sizeof buf), g_dir));
+    CHECK(mkdir(run, 0700) == 0 && !strcmp(tf_ckpt_dir_of(run, buf, sizeof buf), run));
+    CHECK(mkdir(sub, 0700) == 0 && !strcmp(tf_ckpt_dir_of(run, buf, sizeof buf), sub));
+    rmdir(sub);
+    rmdir(run);
     unlink(canary);
     rmdir(canary_dir);
     tf_rm_dir(g_dir);
