@@ -39,20 +39,23 @@ static double max_err(const TfScheduler *sch, double s, double ta, double tb, co
     return e;
 }
 
-/* A wrapper that counts calls and samples. */
+/* A wrapper that counts calls and samples and records the largest time asked for. */
 typedef struct {
     const TfVelocityModel *inner;
     long calls, samples;
+    float tmax;
 } Counter;
 static void count_velocity(void *ctx, int n, const float *x, float t, const int *labels, float *v) {
     Counter *c = ctx;
     c->calls++;
     c->samples += n;
+    if (t > c->tmax) c->tmax = t;
     c->inner->velocity(c->inner->ctx, n, x, t, labels, v);
 }
 static TfVelocityModel counted(Counter *c, const TfVelocityModel *inner, int max_batch) {
     c->inner = inner;
     c->calls = c->samples = 0;
+    c->tmax = -1.0f;
     TfVelocityModel m = {c, inner->dim, count_velocity, NULL, max_batch};
     return m;
 }
@@ -139,17 +142,6 @@ static void test_orders_and_nfe(void) {
     tf_gmm_field_free(&f);
 }
 
-/* Records the largest time the field is evaluated at. */
-typedef struct {
-    const TfVelocityModel *inner;
-    float tmax;
-} TMax;
-static void tmax_velocity(void *ctx, int n, const float *x, float t, const int *labels, float *v) {
-    TMax *c = ctx;
-    if (t > c->tmax) c->tmax = t;
-    c->inner->velocity(c->inner->ctx, n, x, t, labels, v);
-}
-
 static void test_edm_heun(void) {
     /* EDM's Heun never evaluates t = 1; it is HEUN bit for bit on a grid that ends before 1; its
      * last step is Euler (checked against HEUN on the first steps followed by one Euler step). */
@@ -158,8 +150,8 @@ static void test_edm_heun(void) {
     TfGmm g = {1, D, MU, &sd, &w};
     TfGmmField f;
     tf_gmm_field_init(&f, &g, &cs);
-    TMax tm = {&f.model, -1.0f};
-    TfVelocityModel m = {&tm, f.model.dim, tmax_velocity, NULL, 0};
+    Counter tm;
+    TfVelocityModel m = counted(&tm, &f.model, 0);
     TfSolverOpts edm = tf_solver_opts(TF_SOLVER_EDM_HEUN), heun = tf_solver_opts(TF_SOLVER_HEUN),
                  euler = tf_solver_opts(TF_SOLVER_EULER);
     TfGrid g1 = tf_grid_uniform(0, 1, 8);
